@@ -1,0 +1,262 @@
+"""`safetylab audit`: stream a preference dataset through the classifiers and write the audit.
+
+Work happens in batches; each finished batch is written as a Parquet part and recorded in
+`state.json`, so a killed run resumes after the last finished batch. When all parts exist they
+are joined into `pairs.parquet` (input order) and the summary and report are built from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from safetylab.audit.featurize import Featurizer
+from safetylab.audit.flags import DuplicateIndex, pair_hash
+from safetylab.audit.heads import AuditHeads, request_text
+from safetylab.audit.quality import quality_verdicts
+from safetylab.errors import InputError, SafetylabError
+from safetylab.io.hh import ColumnMap, pair_from_row
+from safetylab.io.readers import iter_rows
+from safetylab.lexicon.identity import IdentityLexicon
+from safetylab.records import STYLES, PreferencePair
+
+STATE_VERSION = 1
+
+
+@dataclass
+class AuditConfig:
+    inputs: list[Path]
+    out: Path
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    skip_invalid: bool = False
+    batch_size: int = 256
+    near_dup_threshold: float = 0.8
+    harm_threshold: float = 0.5
+    lexicon: Path | None = None
+    classifier: Path | None = None
+    limit: int | None = None
+
+    def fingerprint(self) -> str:
+        """Changes when the inputs or any option that changes results changes."""
+        h = hashlib.sha256()
+        for p in self.inputs:
+            st = p.stat()
+            h.update(f"{p.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode())
+        opts = (self.columns, self.near_dup_threshold, self.harm_threshold, self.lexicon,
+                self.classifier, self.limit, self.skip_invalid)
+        h.update(repr(opts).encode())
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class _State:
+    fingerprint: str
+    consumed: int = 0  # input rows consumed (parsed or skipped) by finished parts
+    parts: int = 0
+    pairs: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    version: int = STATE_VERSION
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self)))
+        tmp.replace(path)
+
+
+def _rows(cfg: AuditConfig) -> Iterator[tuple[PreferencePair | None, InputError | None]]:
+    n = 0
+    for path in cfg.inputs:
+        for row in iter_rows(path):
+            if cfg.limit is not None and n >= cfg.limit:
+                return
+            n += 1
+            if row.error is not None:
+                yield None, row.error
+                continue
+            try:
+                yield pair_from_row(row.data, row.source, cfg.columns), None  # type: ignore[arg-type]
+            except InputError as exc:
+                yield None, exc
+
+
+def _part_path(out: Path, k: int) -> Path:
+    return out / "parts" / f"part-{k:06d}.parquet"
+
+
+class Auditor:
+    def __init__(self, cfg: AuditConfig):
+        self.cfg = cfg
+        self.heads = AuditHeads.load()
+        self.fz = Featurizer(self.heads, str(cfg.classifier) if cfg.classifier else None)
+        self.lexicon = IdentityLexicon.from_file(cfg.lexicon) if cfg.lexicon else IdentityLexicon()
+        self.dups = DuplicateIndex(cfg.near_dup_threshold)
+
+    def _identity(self, text: str) -> list[str]:
+        return [f"{g.axis}:{g.name}" for g in self.lexicon.find(text)]
+
+    def audit_batch(self, pairs: list[PreferencePair]) -> pa.Table:
+        """Every column of pairs.parquet for one batch."""
+        firsts = [next((t.text for t in p.context if t.role == "human"), p.prompt) for p in pairs]
+        lasts = [p.prompt for p in pairs]
+        reqs = [request_text(f, x) for f, x in zip(firsts, lasts, strict=True)]
+        chosen = [p.chosen for p in pairs]
+        rejected = [p.rejected for p in pairs]
+        answers = chosen + rejected
+        # One encode call for every text in the batch; later look-ups hit the cache.
+        self.fz.cache.encode(self.fz.texts_to_encode(reqs, answers))
+        harm = self.fz.harm(reqs, self.heads)
+        judg = self.fz.classifier.predict(lasts + lasts, answers)
+        feats = self.fz.answer_features(firsts + firsts, lasts + lasts, answers, self.heads,
+                                        judgements=judg, harm=np.vstack([harm, harm]))
+        quality = quality_verdicts(self.heads.quality_proba(feats), judg, answers)
+        n = len(pairs)
+        cats = self.heads.categories
+        cols: dict[str, list[Any]] = {
+            "source_file": [p.source.file for p in pairs],
+            "source_line": [p.source.line for p in pairs],
+            "prompt": lasts, "first_request": firsts,
+            "chosen": chosen, "rejected": rejected, "depth": [p.depth for p in pairs],
+        }
+        labels = []
+        for row in harm:
+            hits = [c for j, c in enumerate(cats) if c != "benign" and
+                    row[j] >= self.cfg.harm_threshold]
+            labels.append(hits or ["benign"])
+        cols["harm_categories"] = labels
+        cols["harm_top"] = [cats[int(np.argmax(r))] for r in harm]
+        cols["prompt_harmful"] = [lab != ["benign"] for lab in labels]
+        for j, c in enumerate(cats):
+            cols[f"harm_{c}"] = [round(float(v), 4) for v in harm[:, j]]
+        for side, off in (("chosen", 0), ("rejected", n)):
+            js = judg[off:off + n]
+            qs = quality[off:off + n]
+            cols[f"{side}_label"] = [j.label for j in js]
+            cols[f"{side}_confidence"] = [round(j.confidence, 4) for j in js]
+            cols[f"{side}_styles"] = [[s for s in STYLES if j.styles.get(s)] for j in js]
+            cols[f"{side}_quality"] = qs
+            cols[f"{side}_harmful"] = [q == "harmful" for q in qs]
+            cols[f"{side}_acceptable"] = [q == "acceptable" for q in qs]
+            cols[f"{side}_refusal"] = [q == "refusal" for q in qs]
+            cols[f"{side}_evasive"] = [q == "evasive" for q in qs]
+        ctx_text = ["\n".join(t.text for t in p.context) for p in pairs]
+        cols["prompt_groups"] = [self._identity(t) for t in ctx_text]
+        cols["chosen_groups"] = [self._identity(t) for t in chosen]
+        cols["rejected_groups"] = [self._identity(t) for t in rejected]
+        exact, near, hashes = [], [], []
+        for p, r, c in zip(pairs, reqs, ctx_text, strict=True):
+            h = pair_hash(c, p.chosen, p.rejected)
+            e, nd = self.dups.check_add(str(p.source), r, h)
+            exact.append(e)
+            near.append(nd)
+            hashes.append(h.hex())
+        cols["pair_hash"] = hashes
+        cols["dup_exact_of"] = exact
+        cols["near_dup_of"] = near
+        cols["is_dup_exact"] = [e is not None for e in exact]
+        cols["is_near_dup"] = [x is not None for x in near]
+        cw = [len(a.split()) for a in chosen]
+        rw = [len(a.split()) for a in rejected]
+        cols["chosen_words"], cols["rejected_words"] = cw, rw
+        cols["chosen_longer"] = [a > b for a, b in zip(cw, rw, strict=True)]
+        cols["chosen_shorter"] = [a < b for a, b in zip(cw, rw, strict=True)]
+        cols["chosen_eq_rejected"] = [p.chosen.strip() == p.rejected.strip() for p in pairs]
+        cols["chosen_empty"] = [not a.strip() for a in chosen]
+        cols["rejected_empty"] = [not a.strip() for a in rejected]
+        cols["chosen_truncated"] = [p.chosen_truncated for p in pairs]
+        cols["rejected_truncated"] = [p.rejected_truncated for p in pairs]
+        types = {k: pa.list_(pa.string()) for k in cols
+                 if k.endswith(("_groups", "_styles")) or k == "harm_categories"}
+        types.update(dup_exact_of=pa.string(), near_dup_of=pa.string())
+        return pa.table({k: pa.array(v, type=types.get(k)) for k, v in cols.items()})
+
+    def _restore(self, state: _State) -> None:
+        """Rebuild the duplicate index from finished parts (resume)."""
+        for k in range(state.parts):
+            t = pq.read_table(_part_path(self.cfg.out, k),
+                              columns=["source_file", "source_line", "prompt", "first_request",
+                                       "pair_hash"])
+            for rec in t.to_pylist():
+                key = f"{rec['source_file']}:{rec['source_line']}"
+                req = request_text(rec["first_request"], rec["prompt"])
+                self.dups.check_add(key, req, bytes.fromhex(rec["pair_hash"]))
+
+    def run(self, progress: Callable[[int], None] | None = None,
+            on_resume: Callable[[int], None] | None = None) -> _State:
+        cfg = self.cfg
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        state_path = cfg.out / "state.json"
+        fp = cfg.fingerprint()
+        state = _State(fp)
+        if state_path.exists():
+            old = json.loads(state_path.read_text())
+            if old.get("fingerprint") == fp and old.get("version") == STATE_VERSION:
+                state = _State(**old)
+                self._restore(state)
+                if on_resume:
+                    on_resume(state.pairs)
+            else:
+                shutil.rmtree(cfg.out / "parts", ignore_errors=True)
+        (cfg.out / "parts").mkdir(exist_ok=True)
+        t0 = time.perf_counter()
+        batch: list[PreferencePair] = []
+        consumed = 0
+
+        def flush() -> None:
+            nonlocal batch
+            if batch:
+                pq.write_table(self.audit_batch(batch), _part_path(cfg.out, state.parts))
+                state.parts += 1
+                state.pairs += len(batch)
+            state.consumed = consumed
+            state.seconds += time.perf_counter() - t0_batch[0]
+            t0_batch[0] = time.perf_counter()
+            state.save(state_path)
+            if progress:
+                progress(len(batch))
+            batch = []
+
+        t0_batch = [t0]
+        for pair, err in _rows(cfg):
+            consumed += 1
+            if consumed <= state.consumed:
+                continue
+            if err is not None:
+                if not cfg.skip_invalid:
+                    raise err
+                state.skipped.append(err.as_dict())
+                continue
+            batch.append(pair)  # type: ignore[arg-type]
+            if len(batch) >= cfg.batch_size:
+                flush()
+        flush()
+        if state.pairs == 0:
+            raise SafetylabError(f"no valid pairs in {', '.join(map(str, cfg.inputs))}"
+                                 f" ({len(state.skipped)} skipped)")
+        return state
+
+
+def join_parts(out: Path, n_parts: int) -> Path:
+    """Concatenate the parts into pairs.parquet without holding more than one part in memory."""
+    dest = out / "pairs.parquet"
+    tmp = out / "pairs.parquet.tmp"
+    writer = None
+    for k in range(n_parts):
+        t = pq.read_table(_part_path(out, k))
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, t.schema)
+        writer.write_table(t.cast(writer.schema))
+    if writer is not None:
+        writer.close()
+        tmp.replace(dest)
+    return dest

@@ -1,0 +1,44 @@
+"""`safetylab` — one CLI; each capability adds its sub-app."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from safetylab.classify.cli import app as classify_app
+from safetylab.errors import SafetylabError
+from safetylab.progress import console
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Audit alignment data and measure quality-of-service harms, offline.")
+app.add_typer(classify_app, name="classify")
+
+
+def _register() -> None:
+    from safetylab.audit.cli import audit
+
+    app.command("audit")(audit)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SafetylabError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("interrupted; re-run the same command to resume")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise

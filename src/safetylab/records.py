@@ -1,0 +1,89 @@
+"""Typed records at the boundaries between readers, classifiers, pipelines and writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["human", "assistant", "system"]
+ResponseClass = Literal["full_compliance", "partial_refusal", "full_refusal"]
+AnswerQuality = Literal["acceptable", "harmful", "refusal", "evasive"]
+
+RESPONSE_CLASSES: tuple[str, ...] = ("full_compliance", "partial_refusal", "full_refusal")
+ANSWER_QUALITIES: tuple[str, ...] = ("acceptable", "harmful", "refusal", "evasive")
+STYLES: tuple[str, ...] = (
+    "assumes_harmful_intent",
+    "stereotype_correction",
+    "moralizing",
+    "redirect",
+    "disclaimer",
+    "capability_disclaimer",
+    "harmful_content",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    turns: tuple[Turn, ...]
+
+    @property
+    def last_human(self) -> str:
+        return next((t.text for t in reversed(self.turns) if t.role == "human"), "")
+
+    @property
+    def last_assistant(self) -> str:
+        if self.turns and self.turns[-1].role == "assistant":
+            return self.turns[-1].text
+        return ""
+
+    @property
+    def human_turns(self) -> int:
+        return sum(t.role == "human" for t in self.turns)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from: every output row can be traced back to its input line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencePair:
+    """One preference pair: a shared context, and the chosen and rejected final answers."""
+
+    source: Source
+    prompt: str  # last human turn of the shared context
+    context: tuple[Turn, ...]  # shared turns before the final answers
+    chosen: str
+    rejected: str
+    chosen_truncated: bool = False
+    rejected_truncated: bool = False
+    split: str | None = None  # e.g. "harmless-base", when known
+
+    @property
+    def depth(self) -> int:
+        return sum(t.role == "human" for t in self.context)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A classifier's verdict on one (prompt, response)."""
+
+    label: ResponseClass
+    confidence: float
+    styles: dict[str, bool] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, object]:
+        return {"label": self.label, "confidence": round(self.confidence, 4), **self.styles}

@@ -1,0 +1,79 @@
+"""Render reports: a jinja2 template with autoescaping (dataset text is untrusted) and plots
+embedded as base64 PNG, so a report is one file that opens anywhere, offline."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                          autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _plt():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def bar_with_ci(labels: Sequence[str], rates: Sequence[dict[str, Any]], title: str,
+                xlabel: str = "rate") -> str:
+    """Horizontal bars of rates with their 95 % CI as error bars; returns a data URI."""
+    plt = _plt()
+    vals = [r["rate"] or 0.0 for r in rates]
+    lo = [max(v - (r["ci95"][0] or 0.0), 0) for v, r in zip(vals, rates, strict=True)]
+    hi = [max((r["ci95"][1] or 0.0) - v, 0) for v, r in zip(vals, rates, strict=True)]
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(labels) + 1.2))
+    y = range(len(labels))
+    ax.barh(list(y), vals, xerr=[lo, hi], color="#4c72b0", ecolor="#333", capsize=2)
+    ax.set_yticks(list(y), [f"{lab} (n={r['n']})" for lab, r in zip(labels, rates, strict=True)],
+                  fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    return _png(fig)
+
+
+def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], title: str) -> str:
+    plt = _plt()
+    import numpy as np
+
+    x = np.arange(len(categories))
+    w = 0.8 / max(len(series), 1)
+    fig, ax = plt.subplots(figsize=(7, 3))
+    for i, (name, vals) in enumerate(series.items()):
+        ax.bar(x + i * w, vals, w, label=name)
+    ax.set_xticks(x + w * (len(series) - 1) / 2, categories, fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _png(fig)
+
+
+def render(template: str, out: Path, **context: Any) -> Path:
+    html = _env.get_template(template).render(**context)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return out
