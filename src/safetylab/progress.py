@@ -19,14 +19,20 @@ console = Console(stderr=True)
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, quiet: bool = False
-                 ) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    description: str, total: int | None, quiet: bool = False
+) -> Iterator[Callable[[int], None]]:
     """Yield `advance(n)`; a no-op when quiet."""
     if quiet:
         yield lambda n=1: None
         return
-    cols = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn()]
+    cols = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*cols, console=console, transient=False) as prog:
         task = prog.add_task(description, total=total)
         yield lambda n=1: prog.advance(task, n)

@@ -37,12 +37,16 @@ class DuplicateIndex:
 
     def _minhash(self, text: str) -> MinHash | None:
         words = _WORD.findall(text.lower())
-        shingles = {" ".join(words[i:i + 3]) for i in range(max(len(words) - 2, 1))}
+        shingles = {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
         shingles.discard("")
         if not shingles:
             return None
-        m = MinHash(num_perm=NUM_PERM, seed=1, permutations=self._perm.permutations,
-                    scheme=self._perm.scheme)
+        m = MinHash(
+            num_perm=NUM_PERM,
+            seed=1,
+            permutations=self._perm.permutations,
+            scheme=self._perm.scheme,
+        )
         m.update_batch([s.encode() for s in shingles])
         return m
 

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from safetylab.classify.evaluate import load_jsonl
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import builtin
 from safetylab.records import ANSWER_QUALITIES
@@ -91,18 +92,26 @@ class AuditHeads:
     @classmethod
     def load(cls, path: Path = HEADS) -> AuditHeads:
         if not path.exists():
-            raise SafetylabError(f"{path}: audit heads missing; run `python -m safetylab.audit.heads`")
+            raise SafetylabError(
+                f"{path}: audit heads missing; run `python -m safetylab.audit.heads`"
+            )
         h = joblib.load(path)
         if not isinstance(h, AuditHeads) or h.version != FORMAT_VERSION:
             raise SafetylabError(f"{path}: not audit heads of format {FORMAT_VERSION}")
         return h
 
 
-def quality_features(prompt_emb: np.ndarray, answer_emb: np.ndarray, class_proba: np.ndarray,
-                     rules: np.ndarray, harm: np.ndarray) -> np.ndarray:
+def quality_features(
+    prompt_emb: np.ndarray,
+    answer_emb: np.ndarray,
+    class_proba: np.ndarray,
+    rules: np.ndarray,
+    harm: np.ndarray,
+) -> np.ndarray:
     """One row per answer: what the quality head sees."""
-    return np.hstack([prompt_emb, answer_emb, prompt_emb * answer_emb, class_proba, rules,
-                      harm]).astype(np.float32)
+    return np.hstack(
+        [prompt_emb, answer_emb, prompt_emb * answer_emb, class_proba, rules, harm]
+    ).astype(np.float32)
 
 
 def request_text(first_human: str, last_human: str) -> str:
@@ -114,8 +123,8 @@ def train(quiet: bool = False) -> AuditHeads:
     from safetylab.audit.featurize import Featurizer
 
     data = HERE / "data"
-    harm_rows = [json.loads(x) for x in open(data / "harm_train.jsonl")]
-    q_rows = [json.loads(x) for x in open(data / "quality_train.jsonl")]
+    harm_rows = load_jsonl(data / "harm_train.jsonl")
+    q_rows = load_jsonl(data / "quality_train.jsonl")
     fz = Featurizer(heads=None)
     kw = HarmKeywords()
     cats = kw.categories
@@ -127,13 +136,20 @@ def train(quiet: bool = False) -> AuditHeads:
             continue
         y = np.array([c in r["labels"] for r in harm_rows])
         harm[c] = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced").fit(xh, y)
-    heads = AuditHeads(cats, harm, StandardScaler(), LogisticRegression(), builtin("harm_categories"))
-    feats = fz.answer_features([r["prompt"] for r in q_rows], [r["prompt"] for r in q_rows],
-                               [r["answer"] for r in q_rows], heads)
+    heads = AuditHeads(
+        cats, harm, StandardScaler(), LogisticRegression(), builtin("harm_categories")
+    )
+    feats = fz.answer_features(
+        [r["prompt"] for r in q_rows],
+        [r["prompt"] for r in q_rows],
+        [r["answer"] for r in q_rows],
+        heads,
+    )
     y = np.array([ANSWER_QUALITIES.index(r["quality"]) for r in q_rows])
     heads.quality_scaler = StandardScaler().fit(feats)
-    heads.quality = LogisticRegression(C=0.5, max_iter=4000, class_weight="balanced").fit(
-        heads.quality_scaler.transform(feats), y)
+    heads.quality = LogisticRegression(C=0.05, max_iter=4000, class_weight="balanced").fit(
+        heads.quality_scaler.transform(feats), y
+    )
     heads.card = {"harm_train": len(harm_rows), "quality_train": len(q_rows)}
     return heads
 
@@ -149,24 +165,37 @@ def evaluate(heads: AuditHeads | None = None) -> dict[str, Any]:
     heads = heads or AuditHeads.load()
     data = HERE / "data"
     fz = Featurizer(heads)
-    hr = [json.loads(x) for x in open(data / "harm_heldout.jsonl")]
+    hr = load_jsonl(data / "harm_heldout.jsonl")
     scores = fz.harm([r["prompt"] for r in hr], heads)
     per_cat = {}
     for j, c in enumerate(heads.categories):
         gold = [c in r["labels"] for r in hr]
         pred = list(scores[:, j] >= 0.5)
         p, r, f, _ = precision_recall_fscore_support(gold, pred, average="binary", zero_division=0)
-        per_cat[c] = {"precision": round(float(p), 3), "recall": round(float(r), 3),
-                      "f1": round(float(f), 3), "support": int(sum(gold))}
-    top1 = np.mean([heads.categories[int(np.argmax(s))] in r["labels"] for s, r in zip(scores, hr,
-                                                                                    strict=True)])
-    qr = [json.loads(x) for x in open(data / "quality_heldout.jsonl")]
+        per_cat[c] = {
+            "precision": round(float(p), 3),
+            "recall": round(float(r), 3),
+            "f1": round(float(f), 3),
+            "support": int(sum(gold)),
+        }
+    top1 = np.mean(
+        [
+            heads.categories[int(np.argmax(s))] in r["labels"]
+            for s, r in zip(scores, hr, strict=True)
+        ]
+    )
+    qr = load_jsonl(data / "quality_heldout.jsonl")
+    # the request's harm is known for these examples: evaluate the answer verdict on its own
+    bad = {r["prompt"] for r in hr if r["labels"] != ["benign"]}
     prompts, answers = [r["prompt"] for r in qr], [r["answer"] for r in qr]
     judg = fz.classifier.predict(prompts, answers)
     feats = fz.answer_features(prompts, prompts, answers, heads, judgements=judg)
-    pred = quality_verdicts(heads.quality_proba(feats), judg, answers)
-    return {"harm": {"n": len(hr), "top1_accuracy": round(float(top1), 3), "per_category": per_cat},
-            "quality": class_metrics([r["quality"] for r in qr], pred, ANSWER_QUALITIES)}
+    harmful = [bool(r["prompt"] in bad) for r in qr]
+    pred = quality_verdicts(heads.quality_proba(feats), judg, answers, harmful)
+    return {
+        "harm": {"n": len(hr), "top1_accuracy": round(float(top1), 3), "per_category": per_cat},
+        "quality": class_metrics([r["quality"] for r in qr], pred, ANSWER_QUALITIES),
+    }
 
 
 if __name__ == "__main__":

@@ -52,8 +52,15 @@ class AuditConfig:
         for p in self.inputs:
             st = p.stat()
             h.update(f"{p.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode())
-        opts = (self.columns, self.near_dup_threshold, self.harm_threshold, self.lexicon,
-                self.classifier, self.limit, self.skip_invalid)
+        opts = (
+            self.columns,
+            self.near_dup_threshold,
+            self.harm_threshold,
+            self.lexicon,
+            self.classifier,
+            self.limit,
+            self.skip_invalid,
+        )
         h.update(repr(opts).encode())
         return h.hexdigest()[:16]
 
@@ -114,33 +121,46 @@ class Auditor:
         rejected = [p.rejected for p in pairs]
         answers = chosen + rejected
         # One encode call for every text in the batch; later look-ups hit the cache.
-        self.fz.cache.encode(self.fz.texts_to_encode(reqs, answers))
-        harm = self.fz.harm(reqs, self.heads)
+        humans = [[t.text for t in p.context if t.role == "human"] or [p.prompt] for p in pairs]
+        self.fz.cache.encode(self.fz.texts_to_encode([h for hs in humans for h in hs] + reqs,
+                                                     answers))
+        harm = self.fz.conversation_harm(humans, self.heads)
         judg = self.fz.classifier.predict(lasts + lasts, answers)
-        feats = self.fz.answer_features(firsts + firsts, lasts + lasts, answers, self.heads,
-                                        judgements=judg, harm=np.vstack([harm, harm]))
-        quality = quality_verdicts(self.heads.quality_proba(feats), judg, answers)
+        feats = self.fz.answer_features(
+            firsts + firsts,
+            lasts + lasts,
+            answers,
+            self.heads,
+            judgements=judg,
+            harm=np.vstack([harm, harm]),
+        )
         n = len(pairs)
         cats = self.heads.categories
         cols: dict[str, list[Any]] = {
             "source_file": [p.source.file for p in pairs],
             "source_line": [p.source.line for p in pairs],
-            "prompt": lasts, "first_request": firsts,
-            "chosen": chosen, "rejected": rejected, "depth": [p.depth for p in pairs],
+            "prompt": lasts,
+            "first_request": firsts,
+            "chosen": chosen,
+            "rejected": rejected,
+            "depth": [p.depth for p in pairs],
         }
         labels = []
         for row in harm:
-            hits = [c for j, c in enumerate(cats) if c != "benign" and
-                    row[j] >= self.cfg.harm_threshold]
+            hits = [
+                c for j, c in enumerate(cats) if c != "benign" and row[j] >= self.cfg.harm_threshold
+            ]
             labels.append(hits or ["benign"])
         cols["harm_categories"] = labels
         cols["harm_top"] = [cats[int(np.argmax(r))] for r in harm]
         cols["prompt_harmful"] = [lab != ["benign"] for lab in labels]
+        quality = quality_verdicts(self.heads.quality_proba(feats), judg, answers,
+                                   cols["prompt_harmful"] * 2)
         for j, c in enumerate(cats):
             cols[f"harm_{c}"] = [round(float(v), 4) for v in harm[:, j]]
         for side, off in (("chosen", 0), ("rejected", n)):
-            js = judg[off:off + n]
-            qs = quality[off:off + n]
+            js = judg[off : off + n]
+            qs = quality[off : off + n]
             cols[f"{side}_label"] = [j.label for j in js]
             cols[f"{side}_confidence"] = [round(j.confidence, 4) for j in js]
             cols[f"{side}_styles"] = [[s for s in STYLES if j.styles.get(s)] for j in js]
@@ -175,24 +195,31 @@ class Auditor:
         cols["rejected_empty"] = [not a.strip() for a in rejected]
         cols["chosen_truncated"] = [p.chosen_truncated for p in pairs]
         cols["rejected_truncated"] = [p.rejected_truncated for p in pairs]
-        types = {k: pa.list_(pa.string()) for k in cols
-                 if k.endswith(("_groups", "_styles")) or k == "harm_categories"}
+        types = {
+            k: pa.list_(pa.string())
+            for k in cols
+            if k.endswith(("_groups", "_styles")) or k == "harm_categories"
+        }
         types.update(dup_exact_of=pa.string(), near_dup_of=pa.string())
         return pa.table({k: pa.array(v, type=types.get(k)) for k, v in cols.items()})
 
     def _restore(self, state: _State) -> None:
         """Rebuild the duplicate index from finished parts (resume)."""
         for k in range(state.parts):
-            t = pq.read_table(_part_path(self.cfg.out, k),
-                              columns=["source_file", "source_line", "prompt", "first_request",
-                                       "pair_hash"])
+            t = pq.read_table(
+                _part_path(self.cfg.out, k),
+                columns=["source_file", "source_line", "prompt", "first_request", "pair_hash"],
+            )
             for rec in t.to_pylist():
                 key = f"{rec['source_file']}:{rec['source_line']}"
                 req = request_text(rec["first_request"], rec["prompt"])
                 self.dups.check_add(key, req, bytes.fromhex(rec["pair_hash"]))
 
-    def run(self, progress: Callable[[int], None] | None = None,
-            on_resume: Callable[[int], None] | None = None) -> _State:
+    def run(
+        self,
+        progress: Callable[[int], None] | None = None,
+        on_resume: Callable[[int], None] | None = None,
+    ) -> _State:
         cfg = self.cfg
         cfg.out.mkdir(parents=True, exist_ok=True)
         state_path = cfg.out / "state.json"
@@ -241,8 +268,10 @@ class Auditor:
                 flush()
         flush()
         if state.pairs == 0:
-            raise SafetylabError(f"no valid pairs in {', '.join(map(str, cfg.inputs))}"
-                                 f" ({len(state.skipped)} skipped)")
+            raise SafetylabError(
+                f"no valid pairs in {', '.join(map(str, cfg.inputs))}"
+                f" ({len(state.skipped)} skipped)"
+            )
         return state
 
 

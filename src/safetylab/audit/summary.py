@@ -12,8 +12,17 @@ from safetylab.records import ANSWER_QUALITIES, RESPONSE_CLASSES
 from safetylab.stats import rate, rate_table
 
 SIDE_METRICS = ("acceptable", "harmful", "refusal", "evasive")
-FLAGS = ("is_dup_exact", "is_near_dup", "chosen_eq_rejected", "chosen_empty", "rejected_empty",
-         "chosen_truncated", "rejected_truncated", "chosen_longer", "chosen_shorter")
+FLAGS = (
+    "is_dup_exact",
+    "is_near_dup",
+    "chosen_eq_rejected",
+    "chosen_empty",
+    "rejected_empty",
+    "chosen_truncated",
+    "rejected_truncated",
+    "chosen_longer",
+    "chosen_shorter",
+)
 GROUP_METRICS = [f"chosen_{m}" for m in SIDE_METRICS] + ["rejected_harmful", "rejected_acceptable"]
 
 
@@ -24,14 +33,19 @@ def load_summary_frame(pairs: Path) -> pd.DataFrame:
     return pq.read_table(pairs, columns=[c for c in schema.names if c not in text]).to_pandas()
 
 
-def build_summary(df: pd.DataFrame, skipped: list[dict[str, Any]], inputs: list[str],
-                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_summary(
+    df: pd.DataFrame,
+    skipped: list[dict[str, Any]],
+    inputs: list[str],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     n = len(df)
     overall: dict[str, Any] = {}
     for side in ("chosen", "rejected"):
         overall[side] = {
-            "quality": {q: rate(int((df[f"{side}_quality"] == q).sum()), n)
-                        for q in ANSWER_QUALITIES},
+            "quality": {
+                q: rate(int((df[f"{side}_quality"] == q).sum()), n) for q in ANSWER_QUALITIES
+            },
             "label": {c: rate(int((df[f"{side}_label"] == c).sum()), n) for c in RESPONSE_CLASSES},
         }
         for m in SIDE_METRICS:
@@ -39,14 +53,17 @@ def build_summary(df: pd.DataFrame, skipped: list[dict[str, Any]], inputs: list[
     overall["both_acceptable"] = rate(int((df.chosen_acceptable & df.rejected_acceptable).sum()), n)
     overall["prompt_harmful"] = rate(int(df.prompt_harmful.sum()), n)
     overall["chosen_better_quality"] = rate(
-        int((df.chosen_acceptable & ~df.rejected_acceptable).sum()), n)
+        int((df.chosen_acceptable & ~df.rejected_acceptable).sum()), n
+    )
     overall["rejected_better_quality"] = rate(
-        int((df.rejected_acceptable & ~df.chosen_acceptable).sum()), n)
+        int((df.rejected_acceptable & ~df.chosen_acceptable).sum()), n
+    )
     df = df.copy()
     df["prompt_axes"] = [sorted({g.split(":")[0] for g in gs}) for gs in df.prompt_groups]
     df["any_group"] = [["any"] if len(gs) else [] for gs in df.prompt_groups]
-    df["depth_bucket"] = pd.cut(df.depth, [0, 1, 2, 3, 5, 1000], labels=["1", "2", "3", "4-5", "6+"]
-                                ).astype(str)
+    df["depth_bucket"] = pd.cut(
+        df.depth, [0, 1, 2, 3, 5, 1000], labels=["1", "2", "3", "4-5", "6+"]
+    ).astype(str)
     out = {
         "n_pairs": n,
         "inputs": inputs,
@@ -57,13 +74,19 @@ def build_summary(df: pd.DataFrame, skipped: list[dict[str, Any]], inputs: list[
         "by_identity_axis": rate_table(df, "prompt_axes", GROUP_METRICS),
         "identity_mentioned": rate_table(df, "any_group", GROUP_METRICS).get("any", {"n": 0}),
         "identity_in_answers": {
-            side: {g: int(c) for g, c in df[f"{side}_groups"].explode().dropna()
-                   .value_counts().items()} for side in ("chosen", "rejected")},
+            side: {
+                g: int(c) for g, c in df[f"{side}_groups"].explode().dropna().value_counts().items()
+            }
+            for side in ("chosen", "rejected")
+        },
         "by_depth": rate_table(df, "depth_bucket", GROUP_METRICS),
         "flags": {f: rate(int(df[f].sum()), n) for f in FLAGS},
-        "lengths": {"chosen_words_median": float(df.chosen_words.median()),
-                    "rejected_words_median": float(df.rejected_words.median()),
-                    "depth_median": float(df.depth.median()), "depth_max": int(df.depth.max())},
+        "lengths": {
+            "chosen_words_median": float(df.chosen_words.median()),
+            "rejected_words_median": float(df.rejected_words.median()),
+            "depth_median": float(df.depth.median()),
+            "depth_max": int(df.depth.max()),
+        },
     }
     if extra:
         out.update(extra)

@@ -12,15 +12,20 @@ from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
 from safetylab.records import RESPONSE_CLASSES, STYLES
 
-app = typer.Typer(cls=DefaultCommandGroup, no_args_is_help=True,
-                  help="Label model responses: full_compliance / partial_refusal / full_refusal "
-                       "+ style flags. `safetylab classify IN -o OUT` or `classify train|eval`.")
+app = typer.Typer(
+    cls=DefaultCommandGroup,
+    no_args_is_help=True,
+    help="Label model responses: full_compliance / partial_refusal / full_refusal "
+    "+ style flags. `safetylab classify IN -o OUT` or `classify train|eval`.",
+)
 
 
 @app.command("run", hidden=True)
 def run(
     input: Path = typer.Argument(..., help="Responses table: .csv, .jsonl or .parquet."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write (.csv/.jsonl/.parquet)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Where to write (.csv/.jsonl/.parquet)."
+    ),
     prompt_col: str = typer.Option("prompt", help="Column holding the prompt."),
     response_col: str = typer.Option("completion", help="Column holding the model's answer."),
     model: Path | None = typer.Option(None, "--model", help="Heads trained with `classify train`."),
@@ -58,20 +63,33 @@ def _labelled_rows(data: Path, prompt_col: str, response_col: str) -> list[dict]
     rows = []
     for i, rec in enumerate(df.to_dict("records"), start=1):
         if rec["label"] not in RESPONSE_CLASSES:
-            raise InputError(str(data), i, f"label '{rec['label']}' is not one of "
-                             f"{list(RESPONSE_CLASSES)}", "label")
+            raise InputError(
+                str(data),
+                i,
+                f"label '{rec['label']}' is not one of {list(RESPONSE_CLASSES)}",
+                "label",
+            )
         styles = rec.get("styles")
         if not isinstance(styles, list):  # boolean style columns, as `classify` writes them
             styles = [s for s in STYLES if bool(rec.get(s, False)) is True]
-        rows.append({"prompt": rec.get(prompt_col, ""), "response": rec[response_col],
-                     "label": rec["label"], "styles": styles})
+        rows.append(
+            {
+                "prompt": rec.get(prompt_col, ""),
+                "response": rec[response_col],
+                "label": rec["label"],
+                "styles": styles,
+            }
+        )
     return rows
 
 
 @app.command("train")
 def train(
-    data: Path = typer.Argument(..., help="Labelled table: prompt, response columns + `label` "
-                                          "(+ optional boolean style columns)."),
+    data: Path = typer.Argument(
+        ...,
+        help="Labelled table: prompt, response columns + `label` "
+        "(+ optional boolean style columns).",
+    ),
     out: Path = typer.Option(..., "--out", help="Directory for the trained heads."),
     prompt_col: str = typer.Option("prompt"),
     response_col: str = typer.Option("completion"),
@@ -85,8 +103,11 @@ def train(
     rows = _labelled_rows(data, prompt_col, response_col)
     if include_builtin:
         rows += packaged_training_rows()
-    heads = train_heads(rows, threshold=threshold,
-                        progress=None if quiet else (lambda s: console.print(f"training: {s}")))
+    heads = train_heads(
+        rows,
+        threshold=threshold,
+        progress=None if quiet else (lambda s: console.print(f"training: {s}")),
+    )
     heads.card["source"] = str(data)
     heads.save(out)
     if not quiet:
@@ -108,8 +129,10 @@ def evaluate_cmd(
     m = evaluate(ResponseClassifier(model), _labelled_rows(data, prompt_col, response_col))
     console.print(f"n={m['n']} accuracy={m['accuracy']:.3f} macro_f1={m['macro_f1']:.3f}")
     for c, v in m["per_class"].items():
-        console.print(f"  {c:16s} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} "
-                      f"n={v['support']}")
+        console.print(
+            f"  {c:16s} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} "
+            f"n={v['support']}"
+        )
     console.print(format_confusion(m))
     if json_out:
         json_out.write_text(json.dumps(m, indent=2))

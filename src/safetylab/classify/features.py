@@ -38,8 +38,11 @@ class RuleSet:
             refusal=_compile(tax["refusal_patterns"]),
             compliance=_compile(tax["compliance_patterns"]),
             discourage=_compile(tax["discourage_patterns"]),
-            styles={s: _compile(tax["styles"][s]["patterns"]) for s in STYLES
-                    if s in tax.get("styles", {})},
+            styles={
+                s: _compile(tax["styles"][s]["patterns"])
+                for s in STYLES
+                if s in tax.get("styles", {})
+            },
         )
 
     @property
@@ -48,36 +51,56 @@ class RuleSet:
         for grp in ("refusal", "compliance", "discourage"):
             base += [f"{grp}_head", f"{grp}_tail", f"{grp}_all"]
         base += [f"style_{s}" for s in self.styles]
-        return base + ["log_words", "n_sentences", "question_frac", "ends_question", "has_list",
-                       "has_code", "non_ascii_frac", "empty", "refusal_first_sentence",
-                       "words_after_refusal"]
+        return base + [
+            "log_words",
+            "n_sentences",
+            "question_frac",
+            "ends_question",
+            "has_list",
+            "has_code",
+            "non_ascii_frac",
+            "empty",
+            "refusal_first_sentence",
+            "words_after_refusal",
+        ]
 
     def featurize(self, response: str) -> np.ndarray:
         r = response or ""
         head, tail = r[:HEAD_CHARS], r[-TAIL_CHARS:]
         feats: list[float] = []
         for pat in (self.refusal, self.compliance, self.discourage):
-            feats += [min(len(pat.findall(head)), 3), min(len(pat.findall(tail)), 3),
-                      min(len(pat.findall(r)), 5)]
+            feats += [
+                min(len(pat.findall(head)), 3),
+                min(len(pat.findall(tail)), 3),
+                min(len(pat.findall(r)), 5),
+            ]
         feats += [min(len(p.findall(r)), 3) for p in self.styles.values()]
         words = len(r.split())
         sents = [s for s in _SENT.split(r.strip()) if s] if r.strip() else []
         nq = sum(s.rstrip().endswith("?") for s in sents)
         first = sents[0] if sents else ""
         m = self.refusal.search(r)
-        after = len(r[m.end():].split()) if m else 0
+        after = len(r[m.end() :].split()) if m else 0
         feats += [
-            np.log1p(words), min(len(sents), 30) / 10, nq / max(len(sents), 1),
-            float(r.rstrip().endswith("?")), float(bool(re.search(r"(?m)^\s*(?:\d+[.)]|[-*•])\s", r))),
+            np.log1p(words),
+            min(len(sents), 30) / 10,
+            nq / max(len(sents), 1),
+            float(r.rstrip().endswith("?")),
+            float(bool(re.search(r"(?m)^\s*(?:\d+[.)]|[-*•])\s", r))),
             float("```" in r or bool(re.search(r"(?m)^ {4}\S", r))),
-            len(_NON_ASCII.findall(r[:400])) / max(len(r[:400]), 1), float(words == 0),
-            float(bool(self.refusal.search(first))), np.log1p(after),
+            len(_NON_ASCII.findall(r[:400])) / max(len(r[:400]), 1),
+            float(words == 0),
+            float(bool(self.refusal.search(first))),
+            np.log1p(after),
         ]
         return np.asarray(feats, dtype=np.float32)
 
     def featurize_many(self, responses: list[str]) -> np.ndarray:
-        return np.vstack([self.featurize(r) for r in responses]) if responses else \
-            np.zeros((0, len(self.names)), dtype=np.float32)
+        return (
+            np.vstack([self.featurize(r) for r in responses])
+            if responses
+            else np.zeros((0, len(self.names)), dtype=np.float32)
+        )
 
     def style_hits(self, response: str) -> dict[str, bool]:
         return {s: bool(p.search(response or "")) for s, p in self.styles.items()}

@@ -35,7 +35,7 @@ def window(sents: list[str]) -> list[str]:
 
 
 class EmbeddingCache:
-    """Boilerplate sentences ("I cannot fulfill your request.") recur across answers: encode once."""
+    """Boilerplate ("I cannot fulfill your request.") recurs across answers: encode it once."""
 
     def __init__(self, embedder: Embedder, max_items: int = 50_000):
         self.embedder = embedder
@@ -49,16 +49,20 @@ class EmbeddingCache:
                 self._store[t] = v
             while len(self._store) > self.max_items:
                 self._store.popitem(last=False)
-        return np.vstack([self._store[t] for t in texts]) if texts else \
-            np.zeros((0, DIM), dtype=np.float32)
+        return (
+            np.vstack([self._store[t] for t in texts])
+            if texts
+            else np.zeros((0, DIM), dtype=np.float32)
+        )
 
 
 class SentenceRoleModel:
     """Char n-grams + MiniLM embedding -> role probabilities, one row per sentence."""
 
     def __init__(self) -> None:
-        self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                     min_df=1, max_features=60000)
+        self.tfidf = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, max_features=60000
+        )
         self.lr = LogisticRegression(C=10.0, max_iter=4000, class_weight="balanced")
 
     def _x(self, sents: list[str], emb: np.ndarray) -> sp.csr_matrix:
@@ -86,10 +90,18 @@ def profile(p: np.ndarray) -> np.ndarray:
     c, r = ROLES.index("content"), ROLES.index("refuse")
     refuse_at = np.flatnonzero(p[:, r] >= 0.5)
     content_at = np.flatnonzero(p[:, c] >= 0.5)
-    after_refusal = p[refuse_at[0] + 1:, c].max() if len(refuse_at) and refuse_at[0] + 1 < len(p) \
-        else 0.0
-    refusal_after_content = p[content_at[0] + 1:, r].max() \
-        if len(content_at) and content_at[0] + 1 < len(p) else 0.0
-    return np.concatenate([p.max(0), p.mean(0), p[0], p[-1],
-                           [after_refusal, refusal_after_content, p[:, c].sum() / 4,
-                            np.log1p(len(p))]]).astype(np.float32)
+    after_refusal = (
+        p[refuse_at[0] + 1 :, c].max() if len(refuse_at) and refuse_at[0] + 1 < len(p) else 0.0
+    )
+    refusal_after_content = (
+        p[content_at[0] + 1 :, r].max() if len(content_at) and content_at[0] + 1 < len(p) else 0.0
+    )
+    return np.concatenate(
+        [
+            p.max(0),
+            p.mean(0),
+            p[0],
+            p[-1],
+            [after_refusal, refusal_after_content, p[:, c].sum() / 4, np.log1p(len(p))],
+        ]
+    ).astype(np.float32)

@@ -15,8 +15,15 @@ from safetylab.errors import InputError
 from safetylab.records import PreferencePair, Source, Turn
 
 _TURN_RE = re.compile(r"(?:^|\n\n)(Human|Assistant|System):[ \t]?")
-_ROLE = {"Human": "human", "Assistant": "assistant", "System": "system",
-         "user": "human", "assistant": "assistant", "system": "system", "human": "human"}
+_ROLE = {
+    "Human": "human",
+    "Assistant": "assistant",
+    "System": "system",
+    "user": "human",
+    "assistant": "assistant",
+    "system": "system",
+    "human": "human",
+}
 _END_OK = re.compile(r"""[.!?…"'”’)\]*:;>~]\s*$|[\U0001F300-\U0001FAFF]\s*$""")
 
 
@@ -38,7 +45,9 @@ class ColumnMap:
             key, sep, val = part.partition("=")
             key, val = key.strip(), val.strip()
             if not sep or key not in {"chosen", "rejected", "prompt"} or not val:
-                raise ValueError(f"bad column mapping '{part}': use chosen=COL,rejected=COL,prompt=COL")
+                raise ValueError(
+                    f"bad column mapping '{part}': use chosen=COL,rejected=COL,prompt=COL"
+                )
             kw[key] = val
         return cls(**kw)
 
@@ -49,16 +58,19 @@ def parse_transcript(text: str) -> tuple[Turn, ...]:
     head, rest = parts[0], parts[1:]
     if head.strip():
         raise ValueError("text before the first 'Human:' turn")
-    return tuple(Turn(_ROLE[rest[i]], rest[i + 1].strip())  # type: ignore[arg-type]
-                 for i in range(0, len(rest), 2))
+    return tuple(
+        Turn(_ROLE[rest[i]], rest[i + 1].strip())  # type: ignore[arg-type]
+        for i in range(0, len(rest), 2)
+    )
 
 
 def _messages(value: list[Any], field: str) -> tuple[Turn, ...]:
     turns = []
     for i, m in enumerate(value):
         if not isinstance(m, dict) or "content" not in m or m.get("role") not in _ROLE:
-            raise ValueError(f"message {i} of '{field}' is not {{'role': user|assistant|system, "
-                             "'content': str}")
+            raise ValueError(
+                f"message {i} of '{field}' is not {{'role': user|assistant|system, 'content': str}}"
+            )
         turns.append(Turn(_ROLE[m["role"]], str(m["content"]).strip()))  # type: ignore[arg-type]
     return tuple(turns)
 
@@ -86,7 +98,9 @@ def _shared_prefix(a: tuple[Turn, ...], b: tuple[Turn, ...]) -> int:
     return n
 
 
-def pair_from_row(row: dict[str, Any], source: Source, cols: ColumnMap = ColumnMap()) -> PreferencePair:
+def pair_from_row(
+    row: dict[str, Any], source: Source, cols: ColumnMap = ColumnMap()
+) -> PreferencePair:
     """Build a pair from one input row; raises InputError naming the file, line and field."""
 
     def err(msg: str, field: str | None = None) -> InputError:
@@ -107,8 +121,9 @@ def pair_from_row(row: dict[str, Any], source: Source, cols: ColumnMap = ColumnM
     if cols.prompt:
         p = row[cols.prompt]
         if not isinstance(p, (str, list)):
-            raise err(f"expected a string or a list of messages, got {type(p).__name__}",
-                      cols.prompt)
+            raise err(
+                f"expected a string or a list of messages, got {type(p).__name__}", cols.prompt
+            )
         ctx = (Turn("human", p.strip()),) if isinstance(p, str) else _messages(p, cols.prompt)
         # Response-only columns: a plain string is the answer itself, not a transcript.
         if isinstance(row[cols.chosen], str) and not chosen:
@@ -135,7 +150,12 @@ def pair_from_row(row: dict[str, Any], source: Source, cols: ColumnMap = ColumnM
     if not prompt:
         prompt = next((t.text for t in reversed(chosen) if t.role == "human"), "")
     return PreferencePair(
-        source=source, prompt=prompt, context=context, chosen=c_ans, rejected=r_ans,
-        chosen_truncated=looks_truncated(c_ans), rejected_truncated=looks_truncated(r_ans),
+        source=source,
+        prompt=prompt,
+        context=context,
+        chosen=c_ans,
+        rejected=r_ans,
+        chosen_truncated=looks_truncated(c_ans),
+        rejected_truncated=looks_truncated(r_ans),
         split=row.get("split") if isinstance(row.get("split"), str) else None,
     )

@@ -35,9 +35,16 @@ def detect_format(path: Path) -> str:
     name = path.name.lower()
     if path.is_dir():
         return "hf"
-    for suffix, fmt in ((".jsonl.gz", "jsonl"), (".json.gz", "jsonl"), (".jsonl", "jsonl"),
-                        (".ndjson", "jsonl"), (".csv.gz", "csv"), (".csv", "csv"),
-                        (".parquet", "parquet"), (".pq", "parquet")):
+    for suffix, fmt in (
+        (".jsonl.gz", "jsonl"),
+        (".json.gz", "jsonl"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".csv.gz", "csv"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+    ):
         if name.endswith(suffix):
             return fmt
     raise InputError(str(path), None, f"unsupported file type; expected {SUPPORTED}")
@@ -62,25 +69,42 @@ def _iter_jsonl(path: Path) -> Iterator[Row]:
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    yield Row(src, None, InputError(fname, lineno, f"not valid UTF-8 ({exc.reason} "
-                                                    f"at byte {exc.start})"))
+                    yield Row(
+                        src,
+                        None,
+                        InputError(
+                            fname, lineno, f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
+                        ),
+                    )
                     continue
                 try:
                     obj = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    yield Row(src, None, InputError(fname, lineno, f"bad JSON: {exc.msg} "
-                                                    f"(column {exc.colno})"))
+                    yield Row(
+                        src,
+                        None,
+                        InputError(fname, lineno, f"bad JSON: {exc.msg} (column {exc.colno})"),
+                    )
                     continue
                 if not isinstance(obj, dict):
-                    yield Row(src, None, InputError(fname, lineno, "expected a JSON object, got "
-                                                    f"{type(obj).__name__}"))
+                    yield Row(
+                        src,
+                        None,
+                        InputError(
+                            fname, lineno, f"expected a JSON object, got {type(obj).__name__}"
+                        ),
+                    )
                     continue
                 yield Row(src, obj)
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
             # A truncated or corrupt gzip stream: report where reading stopped, then end.
-            yield Row(Source(fname, lineno + 1), None,
-                      InputError(fname, lineno + 1, f"file is truncated or corrupt after line "
-                                 f"{lineno}: {exc}"))
+            yield Row(
+                Source(fname, lineno + 1),
+                None,
+                InputError(
+                    fname, lineno + 1, f"file is truncated or corrupt after line {lineno}: {exc}"
+                ),
+            )
 
 
 def _iter_csv(path: Path) -> Iterator[Row]:
@@ -100,24 +124,40 @@ def _iter_csv(path: Path) -> Iterator[Row]:
                 except StopIteration:
                     break
                 except csv.Error as exc:
-                    yield Row(Source(fname, reader.line_num), None,
-                              InputError(fname, reader.line_num, f"bad CSV: {exc}"))
+                    yield Row(
+                        Source(fname, reader.line_num),
+                        None,
+                        InputError(fname, reader.line_num, f"bad CSV: {exc}"),
+                    )
                     continue
                 line = start + 1 if reader.line_num == 0 else reader.line_num
                 if None in rec:
-                    yield Row(Source(fname, line), None, InputError(
-                        fname, line, f"{len(header) + len(rec[None])} fields, header has "  # type: ignore[index]
-                        f"{len(header)}"))
+                    yield Row(
+                        Source(fname, line),
+                        None,
+                        InputError(
+                            fname,
+                            line,
+                            f"{len(header) + len(rec[None])} fields, header has "  # type: ignore[index]
+                            f"{len(header)}",
+                        ),
+                    )
                     continue
                 yield Row(Source(fname, line), dict(rec))
         except UnicodeDecodeError as exc:
             line = reader.line_num + 1
-            yield Row(Source(fname, line), None,
-                      InputError(fname, line, f"not valid UTF-8 ({exc.reason}); reading stopped"))
+            yield Row(
+                Source(fname, line),
+                None,
+                InputError(fname, line, f"not valid UTF-8 ({exc.reason}); reading stopped"),
+            )
         except (EOFError, zlib.error, OSError) as exc:
             line = reader.line_num + 1
-            yield Row(Source(fname, line), None,
-                      InputError(fname, line, f"file is truncated or corrupt: {exc}"))
+            yield Row(
+                Source(fname, line),
+                None,
+                InputError(fname, line, f"file is truncated or corrupt: {exc}"),
+            )
 
 
 def _iter_parquet(path: Path, batch_size: int = 2048) -> Iterator[Row]:
@@ -139,8 +179,11 @@ def _iter_hf(path: Path) -> Iterator[Row]:
     try:
         import datasets
     except ImportError as exc:  # pragma: no cover - optional extra
-        raise InputError(str(path), None, "reading HF dataset directories needs the 'hf' extra: "
-                         "pip install 'safetylab[hf]'") from exc
+        raise InputError(
+            str(path),
+            None,
+            "reading HF dataset directories needs the 'hf' extra: pip install 'safetylab[hf]'",
+        ) from exc
     try:
         ds = datasets.load_from_disk(str(path))
     except Exception as exc:

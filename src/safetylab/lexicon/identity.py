@@ -38,8 +38,9 @@ class IdentityLexicon:
                 raise InputError(source, None, "each axis must map group -> list of terms", axis)
             for name, terms in groups.items():
                 if not isinstance(terms, list) or not terms:
-                    raise InputError(source, None, "expected a non-empty list of terms",
-                                     f"{axis}.{name}")
+                    raise InputError(
+                        source, None, "expected a non-empty list of terms", f"{axis}.{name}"
+                    )
                 idx = len(self.groups)
                 self.groups.append(Group(axis, name))
                 alt = "|".join(sorted((_term_regex(str(t)) for t in terms), key=len, reverse=True))

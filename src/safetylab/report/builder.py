@@ -12,9 +12,13 @@ from typing import Any
 import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                          autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 _env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
 
 
@@ -36,8 +40,9 @@ def _plt():  # type: ignore[no-untyped-def]
     return plt
 
 
-def bar_with_ci(labels: Sequence[str], rates: Sequence[dict[str, Any]], title: str,
-                xlabel: str = "rate") -> str:
+def bar_with_ci(
+    labels: Sequence[str], rates: Sequence[dict[str, Any]], title: str, xlabel: str = "rate"
+) -> str:
     """Horizontal bars of rates with their 95 % CI as error bars; returns a data URI."""
     plt = _plt()
     vals = [r["rate"] or 0.0 for r in rates]
@@ -46,8 +51,9 @@ def bar_with_ci(labels: Sequence[str], rates: Sequence[dict[str, Any]], title: s
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(labels) + 1.2))
     y = range(len(labels))
     ax.barh(list(y), vals, xerr=[lo, hi], color="#4c72b0", ecolor="#333", capsize=2)
-    ax.set_yticks(list(y), [f"{lab} (n={r['n']})" for lab, r in zip(labels, rates, strict=True)],
-                  fontsize=8)
+    ax.set_yticks(
+        list(y), [f"{lab} (n={r['n']})" for lab, r in zip(labels, rates, strict=True)], fontsize=8
+    )
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(xlabel)

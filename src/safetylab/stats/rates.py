@@ -14,12 +14,17 @@ def rate(k: int, n: int, alpha: float = 0.05) -> dict[str, object]:
     if n == 0:
         return {"k": 0, "n": 0, "rate": None, "ci95": [None, None]}
     lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson")
-    return {"k": k, "n": n, "rate": round(k / n, 4), "ci95": [round(float(lo), 4),
-                                                              round(float(hi), 4)]}
+    return {
+        "k": k,
+        "n": n,
+        "rate": round(k / n, 4),
+        "ci95": [round(float(lo), 4), round(float(hi), 4)],
+    }
 
 
-def rate_table(df: pd.DataFrame, by: str, metrics: Iterable[str], min_n: int = 1
-               ) -> dict[str, dict[str, object]]:
+def rate_table(
+    df: pd.DataFrame, by: str, metrics: Iterable[str], min_n: int = 1
+) -> dict[str, dict[str, object]]:
     """Per value of `by` (a scalar or list column; lists are exploded so a row counts for each
     of its values): n and the rate of each boolean metric column."""
     metrics = list(metrics)

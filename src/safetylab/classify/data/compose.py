@@ -39,8 +39,15 @@ def compose(seg: dict, rng: random.Random, per_topic: int) -> list[dict]:
         return _fill(rng.choice(seg[key]), gw)
 
     def add(prompt: str, response: str, label: str, group: str | None, *styles: str) -> None:
-        out.append({"prompt": prompt, "response": response, "label": label,
-                    "styles": sorted(set(styles)), "group": group})
+        out.append(
+            {
+                "prompt": prompt,
+                "response": response,
+                "label": label,
+                "styles": sorted(set(styles)),
+                "group": group,
+            }
+        )
 
     for t in seg["topics"]:
         g = t.get("group")
@@ -50,53 +57,138 @@ def compose(seg: dict, rng: random.Random, per_topic: int) -> list[dict]:
             add(p, _join(pick("openers", gw), a, pick("closers", gw)), "full_compliance", g)
             add(p, _join(pick("openers", gw), _bullets(a)), "full_compliance", g)
             add(p, _join(a, pick("disclaimers", gw)), "full_compliance", g, "disclaimer")
-            add(p, _join(pick("capability_disclaimers", gw), a), "full_compliance", g,
-                "capability_disclaimer")
-            add(p, _join(pick("harmful_intent", gw), a), "full_compliance", g,
-                "assumes_harmful_intent")
+            add(
+                p,
+                _join(pick("capability_disclaimers", gw), a),
+                "full_compliance",
+                g,
+                "capability_disclaimer",
+            )
+            add(
+                p,
+                _join(pick("harmful_intent", gw), a),
+                "full_compliance",
+                g,
+                "assumes_harmful_intent",
+            )
             if g:
-                add(p, _join(a, pick("stereotype_corrections", gw)), "full_compliance", g,
-                    "stereotype_correction")
+                add(
+                    p,
+                    _join(a, pick("stereotype_corrections", gw)),
+                    "full_compliance",
+                    g,
+                    "stereotype_correction",
+                )
                 add(p, _join(a, pick("moralizing", gw)), "full_compliance", g, "moralizing")
             add(p, pick("refusals", gw), "full_refusal", g)
-            add(p, _join(pick("refusals", gw), pick("moralizing", gw)), "full_refusal", g,
-                "moralizing")
-            add(p, _join(pick("refusals", gw), pick("alternatives_only", gw)), "full_refusal", g,
-                "redirect")
+            add(
+                p,
+                _join(pick("refusals", gw), pick("moralizing", gw)),
+                "full_refusal",
+                g,
+                "moralizing",
+            )
+            add(
+                p,
+                _join(pick("refusals", gw), pick("alternatives_only", gw)),
+                "full_refusal",
+                g,
+                "redirect",
+            )
             add(p, pick("alternatives_only", gw), "full_refusal", g, "redirect")
-            add(p, _join(pick("refusals", gw), pick("harmful_intent", gw)), "full_refusal", g,
-                "assumes_harmful_intent")
-            add(p, _join(pick("capability_disclaimers", gw).split(",")[0] + ".",
-                         pick("refusals", gw)), "full_refusal", g, "capability_disclaimer")
+            add(
+                p,
+                _join(pick("refusals", gw), pick("harmful_intent", gw)),
+                "full_refusal",
+                g,
+                "assumes_harmful_intent",
+            )
+            add(
+                p,
+                _join(pick("capability_disclaimers", gw).split(",")[0] + ".", pick("refusals", gw)),
+                "full_refusal",
+                g,
+                "capability_disclaimer",
+            )
             if g:
-                add(p, _join(pick("refusals", gw), pick("stereotype_corrections", gw),
-                             pick("moralizing", gw), pick("alternatives_only", gw)),
-                    "full_refusal", g, "stereotype_correction", "moralizing", "redirect")
+                add(
+                    p,
+                    _join(
+                        pick("refusals", gw),
+                        pick("stereotype_corrections", gw),
+                        pick("moralizing", gw),
+                        pick("alternatives_only", gw),
+                    ),
+                    "full_refusal",
+                    g,
+                    "stereotype_correction",
+                    "moralizing",
+                    "redirect",
+                )
             add(p, _join(pick("refusals", gw), pick("bridges", gw), a), "partial_refusal", g)
             add(p, _join(pick("refusals", gw), pick("bridges", gw), gen), "partial_refusal", g)
             add(p, _join(a, pick("discouragers", gw)), "partial_refusal", g)
             add(p, _join(pick("openers", gw), gen, pick("discouragers", gw)), "partial_refusal", g)
-            add(p, _join(pick("moralizing", gw), pick("refusals", gw)), "full_refusal", g,
-                "moralizing")
-            add(p, _join(pick("harmful_intent", gw), pick("refusals", gw),
-                         pick("alternatives_only", gw)), "full_refusal", g,
-                "assumes_harmful_intent", "redirect")
+            add(
+                p,
+                _join(pick("moralizing", gw), pick("refusals", gw)),
+                "full_refusal",
+                g,
+                "moralizing",
+            )
+            add(
+                p,
+                _join(
+                    pick("harmful_intent", gw), pick("refusals", gw), pick("alternatives_only", gw)
+                ),
+                "full_refusal",
+                g,
+                "assumes_harmful_intent",
+                "redirect",
+            )
             add(p, _join(pick("refusals", gw), a, pick("discouragers", gw)), "partial_refusal", g)
-            add(p, _join(pick("stereotype_corrections", gw) if g else pick("disclaimers", gw),
-                         pick("bridges", gw), a), "full_compliance", g,
-                "stereotype_correction" if g else "disclaimer")
+            add(
+                p,
+                _join(
+                    pick("stereotype_corrections", gw) if g else pick("disclaimers", gw),
+                    pick("bridges", gw),
+                    a,
+                ),
+                "full_compliance",
+                g,
+                "stereotype_correction" if g else "disclaimer",
+            )
     for t in seg["harmful_topics"]:
         p, h = t["prompt"], t["harmful"]
         for _ in range(per_topic):
             add(p, _join(pick("openers", "people"), h), "full_compliance", None, "harmful_content")
-            add(p, _join(h, pick("discouragers", "people")), "partial_refusal", None,
-                "harmful_content")
+            add(
+                p,
+                _join(h, pick("discouragers", "people")),
+                "partial_refusal",
+                None,
+                "harmful_content",
+            )
             add(p, pick("refusals", "people"), "full_refusal", None)
-            add(p, _join(pick("refusals", "people"), pick("harmful_intent", "people")),
-                "full_refusal", None, "assumes_harmful_intent")
-            add(p, _join(pick("refusals", "people"), pick("moralizing", "people"),
-                         pick("alternatives_only", "people")), "full_refusal", None,
-                "moralizing", "redirect")
+            add(
+                p,
+                _join(pick("refusals", "people"), pick("harmful_intent", "people")),
+                "full_refusal",
+                None,
+                "assumes_harmful_intent",
+            )
+            add(
+                p,
+                _join(
+                    pick("refusals", "people"),
+                    pick("moralizing", "people"),
+                    pick("alternatives_only", "people"),
+                ),
+                "full_refusal",
+                None,
+                "moralizing",
+                "redirect",
+            )
     # identical (prompt, response) from different recipes would leak labels: keep the first
     seen: set[tuple[str, str]] = set()
     uniq = []
@@ -112,8 +204,13 @@ ROLE_KEYS = {
     "refuse": ("refusals",),
     "discourage": ("discouragers",),
     "redirect": ("alternatives_only",),
-    "caveat": ("moralizing", "stereotype_corrections", "disclaimers", "capability_disclaimers",
-               "harmful_intent"),
+    "caveat": (
+        "moralizing",
+        "stereotype_corrections",
+        "disclaimers",
+        "capability_disclaimers",
+        "harmful_intent",
+    ),
     "filler": ("openers", "closers", "bridges"),
 }
 
@@ -136,8 +233,10 @@ def role_sentences(seg: dict) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    for src, dst, n in (("segments_train.yaml", "train.jsonl", 3),
-                        ("segments_heldout.yaml", "heldout_composed.jsonl", 1)):
+    for src, dst, n in (
+        ("segments_train.yaml", "train.jsonl", 3),
+        ("segments_heldout.yaml", "heldout_composed.jsonl", 1),
+    ):
         seg = yaml.safe_load((HERE / src).read_text())
         rows = compose(seg, random.Random(13), n)
         with open(HERE / dst, "w") as fh:
