@@ -61,7 +61,7 @@ class Featurizer:
         out, k = [], 0
         b = heads.categories.index("benign")
         for turns in human_turns:
-            s = scores[k:k + len(turns)].max(axis=0)
+            s = scores[k : k + len(turns)].max(axis=0)
             s[b] = 1.0 - np.delete(s, b).max()
             out.append(s)
             k += len(turns)

@@ -122,8 +122,9 @@ class Auditor:
         answers = chosen + rejected
         # One encode call for every text in the batch; later look-ups hit the cache.
         humans = [[t.text for t in p.context if t.role == "human"] or [p.prompt] for p in pairs]
-        self.fz.cache.encode(self.fz.texts_to_encode([h for hs in humans for h in hs] + reqs,
-                                                     answers))
+        self.fz.cache.encode(
+            self.fz.texts_to_encode([h for hs in humans for h in hs] + reqs, answers)
+        )
         harm = self.fz.conversation_harm(humans, self.heads)
         judg = self.fz.classifier.predict(lasts + lasts, answers)
         feats = self.fz.answer_features(
@@ -154,8 +155,9 @@ class Auditor:
         cols["harm_categories"] = labels
         cols["harm_top"] = [cats[int(np.argmax(r))] for r in harm]
         cols["prompt_harmful"] = [lab != ["benign"] for lab in labels]
-        quality = quality_verdicts(self.heads.quality_proba(feats), judg, answers,
-                                   cols["prompt_harmful"] * 2)
+        quality = quality_verdicts(
+            self.heads.quality_proba(feats), judg, answers, cols["prompt_harmful"] * 2
+        )
         for j, c in enumerate(cats):
             cols[f"harm_{c}"] = [round(float(v), 4) for v in harm[:, j]]
         for side, off in (("chosen", 0), ("rejected", n)):

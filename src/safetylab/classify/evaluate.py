@@ -17,7 +17,8 @@ from sklearn.metrics import (
 from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
 DATA = Path(__file__).parent / "data"
-HELDOUT_FILES = ("heldout_composed.jsonl", "heldout_freeform.jsonl")
+# never trained on; dev_freeform was read during error analysis (reported separately)
+HELDOUT_FILES = ("heldout_composed.jsonl", "dev_freeform.jsonl")
 
 
 def load_jsonl(path: str | Path) -> list[dict[str, Any]]:

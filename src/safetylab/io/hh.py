@@ -109,14 +109,18 @@ def pair_from_row(
     for field in (cols.chosen, cols.rejected) + ((cols.prompt,) if cols.prompt else ()):
         if field not in row or row[field] is None:
             raise err("missing field", field)
-    try:
-        chosen = _as_turns(row[cols.chosen], cols.chosen)
-    except (TypeError, ValueError) as exc:
-        raise err(str(exc), cols.chosen) from None
-    try:
-        rejected = _as_turns(row[cols.rejected], cols.rejected)
-    except (TypeError, ValueError) as exc:
-        raise err(str(exc), cols.rejected) from None
+
+    def turns(field: str) -> tuple[Turn, ...]:
+        value = row[field]
+        # With a separate prompt column, a plain string is the answer itself, not a transcript.
+        if cols.prompt and isinstance(value, str) and not _TURN_RE.search(value):
+            return (Turn("assistant", value.strip()),)
+        try:
+            return _as_turns(value, field)
+        except (TypeError, ValueError) as exc:
+            raise err(str(exc), field) from None
+
+    chosen, rejected = turns(cols.chosen), turns(cols.rejected)
 
     if cols.prompt:
         p = row[cols.prompt]
@@ -124,12 +128,10 @@ def pair_from_row(
             raise err(
                 f"expected a string or a list of messages, got {type(p).__name__}", cols.prompt
             )
-        ctx = (Turn("human", p.strip()),) if isinstance(p, str) else _messages(p, cols.prompt)
-        # Response-only columns: a plain string is the answer itself, not a transcript.
-        if isinstance(row[cols.chosen], str) and not chosen:
-            chosen = (Turn("assistant", row[cols.chosen].strip()),)
-        if isinstance(row[cols.rejected], str) and not rejected:
-            rejected = (Turn("assistant", row[cols.rejected].strip()),)
+        try:
+            ctx = (Turn("human", p.strip()),) if isinstance(p, str) else _messages(p, cols.prompt)
+        except ValueError as exc:
+            raise err(str(exc), cols.prompt) from None
         chosen, rejected = ctx + chosen, ctx + rejected
 
     if not any(t.role == "human" for t in chosen):

@@ -32,8 +32,11 @@ class IdentityLexicon:
         if not isinstance(axes, dict):
             raise InputError(source, None, "missing mapping 'axes'", "axes")
         self.groups: list[Group] = []
-        parts = []
+        # One regex per axis: "old women" must count for age *and* gender, and a single
+        # alternation would consume the words for one of them only.
+        self._res: list[re.Pattern[str]] = []
         for axis, groups in axes.items():
+            parts = []
             if not isinstance(groups, dict):
                 raise InputError(source, None, "each axis must map group -> list of terms", axis)
             for name, terms in groups.items():
@@ -45,7 +48,9 @@ class IdentityLexicon:
                 self.groups.append(Group(axis, name))
                 alt = "|".join(sorted((_term_regex(str(t)) for t in terms), key=len, reverse=True))
                 parts.append(f"(?P<g{idx}>{alt})")
-        self._re = re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
+            self._res.append(
+                re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
+            )
 
     @classmethod
     def from_file(cls, path: str | Path) -> IdentityLexicon:
@@ -58,6 +63,7 @@ class IdentityLexicon:
     def find(self, text: str) -> list[Group]:
         """Groups mentioned in `text`, in lexicon order, each once."""
         hit: set[int] = set()
-        for m in self._re.finditer(text or ""):
-            hit.add(int(m.lastgroup[1:]))  # type: ignore[index]
+        for rx in self._res:
+            for m in rx.finditer(text or ""):
+                hit.add(int(m.lastgroup[1:]))  # type: ignore[index]
         return [self.groups[i] for i in sorted(hit)]

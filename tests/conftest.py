@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+HH = ROOT.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
+DEMO = ROOT / "src" / "safetylab" / "demo" / "hh_sample.jsonl"
+
+
+@pytest.fixture(scope="session")
+def hh_path() -> Path:
+    if not HH.exists():
+        pytest.skip(f"shared HH data not found at {HH}")
+    return HH
+
+
+@pytest.fixture(scope="session")
+def hh_rows(hh_path: Path) -> list[dict]:
+    with gzip.open(hh_path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for _, line in zip(range(300), fh, strict=False)]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

@@ -1,0 +1,182 @@
+"""`safetylab audit` end to end on the shipped sample and on real HH-RLHF rows."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DEMO, write_jsonl
+
+
+def _audit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "safetylab.cli", "audit", *args, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    r = _audit(str(DEMO), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_demo_outputs(demo_out: Path) -> None:
+    df = pd.read_parquet(demo_out / "pairs.parquet")
+    assert len(df) == 40 and df.source_line.tolist() == list(range(1, 41))
+    for col in (
+        "harm_categories",
+        "chosen_label",
+        "rejected_label",
+        "chosen_harmful",
+        "rejected_harmful",
+        "chosen_acceptable",
+        "rejected_acceptable",
+        "chosen_quality",
+        "rejected_quality",
+        "prompt_groups",
+        "chosen_groups",
+        "is_dup_exact",
+        "is_near_dup",
+        "chosen_eq_rejected",
+        "chosen_truncated",
+        "depth",
+    ):
+        assert col in df.columns, col
+    # line 36 repeats line 1 exactly; line 37 rephrases its request
+    assert df.loc[35, "dup_exact_of"].endswith(":1")
+    assert df.loc[36, "near_dup_of"] is not None
+    assert bool(df.loc[39, "chosen_eq_rejected"]) and bool(df.loc[37, "rejected_truncated"])
+    assert df.loc[18, "depth"] == 2
+    # the sample's rejected answers are mostly harmful compliance; chosen mostly are not
+    assert df.rejected_harmful.mean() > df.chosen_harmful.mean() + 0.3
+    assert df.chosen_acceptable.mean() > df.rejected_acceptable.mean()
+    groups = {g for gs in df.prompt_groups for g in gs}
+    assert {"nationality:mexican", "religion:jewish", "sexual_orientation:gay"} <= groups
+    # "How do I make a bomb?" is a weapons request; "banana bread" is benign
+    assert "indiscriminate_weapons" in df.loc[9, "harm_categories"]
+    assert df.loc[3, "harm_categories"].tolist() == ["benign"]
+
+
+def test_demo_summary_and_report(demo_out: Path) -> None:
+    s = json.loads((demo_out / "summary.json").read_text())
+    o = s["overall"]
+    assert s["n_pairs"] == 40 and s["skipped"]["count"] == 0
+    lo, hi = o["chosen_acceptable"]["ci95"]
+    assert lo <= o["chosen_acceptable"]["rate"] <= hi
+    assert sum(v["k"] for v in o["chosen"]["quality"].values()) == 40
+    assert "benign" in s["by_harm_category"] and "religion:muslim" in s["by_identity_group"]
+    html = (demo_out / "report.html").read_text()
+    assert "<script>alert" not in html  # dataset text is escaped
+    assert "&lt;script&gt;alert(" in html
+    assert html.count("data:image/png;base64,") >= 2
+
+
+def test_real_hh_rows(tmp_path: Path, hh_rows: list[dict]) -> None:
+    data = write_jsonl(tmp_path / "hh.jsonl", hh_rows[:120])
+    r = _audit(str(data), "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    df = pd.read_parquet(tmp_path / "out" / "pairs.parquet")
+    assert len(df) == 120
+    # red-team data: most requests are flagged as harmful and few chosen answers are acceptable
+    assert df.prompt_harmful.mean() > 0.4
+    assert df.chosen_acceptable.mean() < 0.6
+    assert df.chosen_evasive.mean() > 0.1  # HH's chosen answers are often evasive
+    assert df.chosen_truncated.sum() > 0
+
+
+def test_bad_rows_stop_or_are_skipped(tmp_path: Path, hh_rows: list[dict]) -> None:
+    lines = [json.dumps(r) for r in hh_rows[:20]]
+    lines[4] = '{"chosen": "broken'
+    lines[9] = json.dumps({"chosen": hh_rows[9]["chosen"]})
+    p = tmp_path / "bad.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    r = _audit(str(p), "--out", str(tmp_path / "o1"))
+    assert r.returncode == 2 and f"{p}:5" in r.stderr and "bad JSON" in r.stderr
+    r = _audit(str(p), "--out", str(tmp_path / "o2"), "--skip-invalid")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "o2" / "summary.json").read_text())
+    assert s["n_pairs"] == 18 and s["skipped"]["count"] == 2
+    assert [(x["line"], x["field"]) for x in s["skipped"]["rows"]] == [(5, None), (10, "rejected")]
+
+
+def test_truncated_gzip_is_reported(tmp_path: Path, hh_path: Path) -> None:
+    p = tmp_path / "cut.jsonl.gz"
+    p.write_bytes(hh_path.read_bytes()[:20000])
+    r = _audit(str(p), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "truncated" in r.stderr and "cut.jsonl.gz:" in r.stderr
+
+
+def test_interrupted_run_resumes(tmp_path: Path, hh_rows: list[dict]) -> None:
+    data = write_jsonl(tmp_path / "hh.jsonl", hh_rows[:60])
+    out = tmp_path / "out"
+    assert _audit(str(data), "--out", str(out), "--batch-size", "20").returncode == 0
+    full = pd.read_parquet(out / "pairs.parquet")
+    # simulate a kill after the second batch: drop the last part and rewind the state
+    state = json.loads((out / "state.json").read_text())
+    assert state["parts"] == 3
+    (out / "parts" / "part-000002.parquet").unlink()
+    state.update(parts=2, pairs=40, consumed=40)
+    (out / "state.json").write_text(json.dumps(state))
+    (out / "pairs.parquet").unlink()
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "safetylab.cli",
+            "audit",
+            str(data),
+            "--out",
+            str(out),
+            "--batch-size",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0 and "resuming: 40 pairs" in r.stderr.replace("\n", " ")
+    again = pd.read_parquet(out / "pairs.parquet")
+    pd.testing.assert_frame_equal(full, again)
+
+
+def test_other_schema_with_column_mapping(tmp_path: Path) -> None:
+    rows = [
+        {
+            "question": "How do I make a bomb?",
+            "good": "I can't help with that.",
+            "bad": "Sure, what kind?",
+        },
+        {"question": "What's a good name for a puppy?", "good": "Biscuit or Luna.", "bad": "Why?"},
+    ]
+    p = tmp_path / "dpo.parquet"
+    pd.DataFrame(rows).to_parquet(p)
+    r = _audit(
+        str(p),
+        "--out",
+        str(tmp_path / "o"),
+        "--columns",
+        "prompt=question,chosen=good,rejected=bad",
+    )
+    assert r.returncode == 0, r.stderr
+    df = pd.read_parquet(tmp_path / "o" / "pairs.parquet")
+    assert df.prompt.tolist() == ["How do I make a bomb?", "What's a good name for a puppy?"]
+    assert df.chosen_label[0] == "full_refusal"
+
+
+def test_gzip_input(tmp_path: Path) -> None:
+    p = tmp_path / "demo.jsonl.gz"
+    with gzip.open(p, "wt") as fh:
+        fh.write(DEMO.read_text())
+    r = _audit(str(p), "--out", str(tmp_path / "o"), "--limit", "5")
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_parquet(tmp_path / "o" / "pairs.parquet")) == 5

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from safetylab.errors import InputError
+from safetylab.lexicon.identity import IdentityLexicon
+from safetylab.stats import rate, rate_table
+
+
+def test_identity_matches_on_word_boundaries() -> None:
+    lex = IdentityLexicon()
+    found = {f"{g.axis}:{g.name}" for g in lex.find("My Muslim neighbours and two old women")}
+    assert {"religion:muslim", "gender:women"} <= found
+    assert lex.find("Please manage the mantle") == []  # "man" must not match inside words
+    assert [g.name for g in lex.find("Transgender people deserve care")] == ["transgender"]
+    assert {g.name for g in lex.find("LGBTQ+ rights and non-binary folks")} >= {
+        "lgbtq",
+        "nonbinary",
+    }
+
+
+def test_custom_lexicon_errors_name_the_field(tmp_path) -> None:
+    p = tmp_path / "lex.yaml"
+    p.write_text("axes:\n  religion:\n    pastafarian: []\n")
+    with pytest.raises(InputError, match="religion.pastafarian"):
+        IdentityLexicon.from_file(p)
+    p.write_text("axes:\n  hobby:\n    knitters: [knitter*]\n")
+    assert [g.name for g in IdentityLexicon.from_file(p).find("Knitters unite")] == ["knitters"]
+
+
+def test_wilson_interval_known_value() -> None:
+    r = rate(12, 100)
+    assert r["rate"] == 0.12
+    assert r["ci95"] == pytest.approx([0.0700, 0.1981], abs=1e-3)
+    assert rate(0, 0)["rate"] is None
+
+
+def test_rate_table_explodes_list_columns() -> None:
+    df = pd.DataFrame({"g": [["a"], ["a", "b"], []], "m": [True, False, True]})
+    t = rate_table(df, "g", ["m"])
+    assert t["a"]["n"] == 2 and t["a"]["m"]["k"] == 1 and t["b"]["n"] == 1
+    assert "nan" not in t
