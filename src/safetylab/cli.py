@@ -8,6 +8,7 @@ import typer
 
 from safetylab.classify.cli import app as classify_app
 from safetylab.errors import SafetylabError
+from safetylab.probe.cli import app as probe_app
 from safetylab.progress import console
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     help="Audit alignment data and measure quality-of-service harms, offline.",
 )
 app.add_typer(classify_app, name="classify")
+app.add_typer(probe_app, name="probe")
 
 
 def _register() -> None:
@@ -32,7 +34,9 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SafetylabError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        from rich.markup import escape
+
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted; re-run the same command to resume")

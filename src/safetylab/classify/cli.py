@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from safetylab.classify.model import DEFAULT_THRESHOLD
 from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
@@ -94,7 +95,9 @@ def train(
     prompt_col: str = typer.Option("prompt"),
     response_col: str = typer.Option("completion"),
     include_builtin: bool = typer.Option(True, help="Also train on the shipped examples."),
-    threshold: float = typer.Option(0.9, help="Cascade threshold stored with the heads."),
+    threshold: float = typer.Option(
+        DEFAULT_THRESHOLD, help="Cascade threshold stored with the heads."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Retrain the heads on your own labelled data; use them with `--model DIR`."""

@@ -18,7 +18,7 @@ from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
 DATA = Path(__file__).parent / "data"
 # never trained on; dev_freeform was read during error analysis (reported separately)
-HELDOUT_FILES = ("heldout_composed.jsonl", "dev_freeform.jsonl")
+HELDOUT_FILES = ("heldout_composed.jsonl", "dev_freeform.jsonl", "test_freeform.jsonl")
 
 
 def load_jsonl(path: str | Path) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from safetylab.errors import SafetylabError
 from safetylab.lexicon import builtin
 from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.65  # stage-1 confidence to accept; see benchmarks/RESULTS.md
 
 HEADS_DIR = Path(__file__).parent / "heads"
 BUNDLE = "classifier.joblib"
@@ -188,7 +188,7 @@ def role_profiles(
 ) -> np.ndarray:
     per = [window(split_sentences(r)) for r in responses]
     flat = [s for sents in per for s in sents]
-    p = roles.proba(flat, cache.encode(flat))
+    p = roles.proba(flat, cache.encode)
     out, k = [], 0
     for sents in per:
         out.append(profile(p[k : k + len(sents)]))

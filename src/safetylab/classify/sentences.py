@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +20,8 @@ from safetylab.embed import DIM, Embedder
 
 ROLES = ("content", "refuse", "discourage", "redirect", "caveat", "filler")
 _SPLIT = re.compile(r"(?<=[.!?…])[\"'”’)]?\s+|\n+")
-HEAD_SENTS, TAIL_SENTS = 6, 2
+HEAD_SENTS, TAIL_SENTS = 4, 1
+SENTENCE_THRESHOLD = 0.5  # char n-gram role confidence above which a sentence is not embedded
 EMB_SCALE = 2.0  # puts the unit-norm embedding on the scale of the tf-idf block
 
 
@@ -57,12 +59,14 @@ class EmbeddingCache:
 
 
 class SentenceRoleModel:
-    """Char n-grams + MiniLM embedding -> role probabilities, one row per sentence."""
+    """Role probabilities, one row per sentence, as a cascade of its own: char n-grams decide
+    the sentences they are sure of; the rest also get their MiniLM embedding."""
 
     def __init__(self) -> None:
         self.tfidf = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, max_features=60000
         )
+        self.lr_fast = LogisticRegression(C=10.0, max_iter=4000, class_weight="balanced")
         self.lr = LogisticRegression(C=10.0, max_iter=4000, class_weight="balanced")
 
     def _x(self, sents: list[str], emb: np.ndarray) -> sp.csr_matrix:
@@ -70,13 +74,26 @@ class SentenceRoleModel:
 
     def fit(self, sents: list[str], roles: list[str], emb: np.ndarray) -> SentenceRoleModel:
         self.tfidf.fit(sents)
-        self.lr.fit(self._x(sents, emb), [ROLES.index(r) for r in roles])
+        y = [ROLES.index(r) for r in roles]
+        self.lr_fast.fit(self.tfidf.transform(sents), y)
+        self.lr.fit(self._x(sents, emb), y)
         return self
 
-    def proba(self, sents: list[str], emb: np.ndarray) -> np.ndarray:
+    def proba(
+        self,
+        sents: list[str],
+        encode: Callable[[list[str]], np.ndarray],
+        threshold: float | None = None,
+    ) -> np.ndarray:
         out = np.zeros((len(sents), len(ROLES)), dtype=np.float32)
-        if sents:
-            out[:, self.lr.classes_] = self.lr.predict_proba(self._x(sents, emb))
+        if not sents:
+            return out
+        out[:, self.lr_fast.classes_] = self.lr_fast.predict_proba(self.tfidf.transform(sents))
+        limit = SENTENCE_THRESHOLD if threshold is None else threshold
+        unsure = np.flatnonzero(out.max(axis=1) < limit)
+        if len(unsure):
+            sub = [sents[i] for i in unsure]
+            out[np.ix_(unsure, self.lr.classes_)] = self.lr.predict_proba(self._x(sub, encode(sub)))
         return out
 
 

@@ -77,6 +77,30 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     return _png(fig)
 
 
+def heatmap(table: dict[str, dict[str, float | None]], title: str) -> str:
+    """Rows x columns of rates (None shown blank) as an annotated heatmap; returns a data URI."""
+    plt = _plt()
+    import numpy as np
+
+    rows = list(table)
+    cols = sorted({c for r in table.values() for c in r})
+    m = np.array(
+        [[np.nan if table[r].get(c) is None else table[r][c] for c in cols] for r in rows],
+        dtype=float,
+    )
+    fig, ax = plt.subplots(figsize=(1.1 * len(cols) + 3, 0.3 * len(rows) + 1.5))
+    im = ax.imshow(m, cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if not np.isnan(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    ax.set_title(title, fontsize=10)
+    return _png(fig)
+
+
 def render(template: str, out: Path, **context: Any) -> Path:
     html = _env.get_template(template).render(**context)
     tmp = out.with_suffix(".tmp")

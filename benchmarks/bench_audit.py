@@ -1,0 +1,81 @@
+"""Audit throughput, peak memory, and the audit/embedding time ratio.
+
+    python benchmarks/bench_audit.py [DATA] [--replicate N] [--limit N]
+
+Runs the audit on DATA (default: the shared HH harmless-base test file), then encodes exactly the
+texts the audit embedded with a fresh model, and prints both times and their ratio. With
+--replicate N the file is concatenated N times first (scale and memory-flatness check; replicas
+repeat texts, so the embedding cache makes them cheaper than new data - the unique-text figures
+are the honest throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--replicate", type=int, default=1)
+    ap.add_argument("--limit", type=int, default=None)
+    args = ap.parse_args()
+
+    from safetylab.audit.pipeline import AuditConfig, Auditor, join_parts
+    from safetylab.embed import Embedder, _load
+
+    tmp = Path(tempfile.mkdtemp())
+    data = args.data
+    if args.replicate > 1:
+        data = tmp / "replicated.jsonl.gz"
+        raw = (
+            gzip.open(args.data, "rb").read()
+            if args.data.suffix == ".gz"
+            else args.data.read_bytes()
+        )
+        with gzip.open(data, "wb", compresslevel=1) as fh:
+            for _ in range(args.replicate):
+                fh.write(raw)
+    _load(48).encode(["warm-up"])  # model load is not part of either timing
+    rss0 = peak_rss_mb()
+    cfg = AuditConfig([data], tmp / "out", limit=args.limit, batch_size=256)
+    auditor = Auditor(cfg)
+    t0 = time.perf_counter()
+    state = auditor.run()
+    join_parts(cfg.out, state.parts)
+    audit_s = time.perf_counter() - t0
+    texts = list(auditor.fz.cache._store)
+    rss_audit = peak_rss_mb()
+    t1 = time.perf_counter()
+    emb = Embedder()
+    for i in range(0, len(texts), 4096):
+        emb.encode(texts[i : i + 4096])
+    embed_s = time.perf_counter() - t1
+    n = state.pairs
+    print(f"data: {args.data} x{args.replicate} ({n} pairs, {len(texts)} unique texts embedded)")
+    print(f"audit wall time: {audit_s:.1f} s  ({n / audit_s:.1f} pairs/s)")
+    print(f"embedding alone, same texts: {embed_s:.1f} s  ({len(texts) / embed_s:.0f} texts/s)")
+    print(f"ratio audit / embedding: {audit_s / embed_s:.2f}")
+    print(f"peak RSS: {rss_audit:.0f} MB (after model load: {rss0:.0f} MB)")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

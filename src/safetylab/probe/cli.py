@@ -1,0 +1,188 @@
+"""`safetylab probe`: ask a model harmless questions about many groups; who gets refused?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from safetylab.cli_common import DefaultCommandGroup
+from safetylab.errors import SafetylabError
+from safetylab.progress import console, progress_bar
+
+app = typer.Typer(
+    cls=DefaultCommandGroup,
+    no_args_is_help=True,
+    help="Measure quality-of-service harms: `probe --model M --out DIR`, "
+    "`probe compare DIR...`, `probe prompts -o FILE`.",
+)
+
+
+def _system_prompt(value: str | None) -> str | None:
+    if value and Path(value).is_file():
+        return Path(value).read_text(encoding="utf-8").strip()
+    return value
+
+
+def _prompts(
+    prompts: Path | None,
+    templates: Path | None,
+    groups: str | None,
+    intersections: bool,
+    unsafe: bool,
+    limit: int | None,
+):  # type: ignore[no-untyped-def]
+    from safetylab.probe.prompts import TEMPLATES, generate, load_prompt_file
+
+    if prompts:
+        ps = load_prompt_file(prompts)
+    else:
+        ps = generate(
+            templates or TEMPLATES, groups.split(",") if groups else None, intersections, unsafe
+        )
+    return ps[:limit] if limit else ps
+
+
+@app.command("run", hidden=True)
+def run(
+    model: str = typer.Option(
+        ..., "--model", "-m", help="openai/NAME, hf/PATH, vllm/PATH or replay/FILE"
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output dir (re-running resumes)."),
+    prompts: Path | None = typer.Option(
+        None, help="Prompt file (prompt, group, ...) instead of the built-in generator."
+    ),
+    templates: Path | None = typer.Option(None, help="Template YAML for the generator."),
+    groups: str | None = typer.Option(None, help="Comma-separated axis:group subset."),
+    intersections: bool = typer.Option(True, help="Include intersectional cells."),
+    unsafe: bool = typer.Option(False, help="Add unsafe contrast prompts per group."),
+    base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For openai/ models."),
+    concurrency: int = typer.Option(16, min=1),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Env var holding the API key."),
+    system_prompt: str | None = typer.Option(None, help="System prompt text, or a file."),
+    temperature: float = typer.Option(0.0),
+    max_tokens: int = typer.Option(256),
+    seed: int = typer.Option(0),
+    samples: int = typer.Option(1, min=1, help="Samples per prompt."),
+    batch_size: int = typer.Option(8, help="Batch size for hf/ models."),
+    correction: str = typer.Option("holm", help="holm or bh (Benjamini-Hochberg)."),
+    human_labels: Path | None = typer.Option(
+        None, help="Table with id, sample, human_label: classifier agreement per group."
+    ),
+    classifier: Path | None = typer.Option(None, help="Response-classifier heads directory."),
+    limit: int | None = typer.Option(None, help="Only the first N prompts."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Probe a model and write responses.jsonl, summary.json and report.html."""
+    from safetylab.probe.analysis import agreement_by_group, summarize
+    from safetylab.probe.report import build_report
+    from safetylab.probe.run import (
+        ProbeConfig,
+        classify_responses,
+        generate,
+        write_responses,
+    )
+
+    if correction not in ("holm", "bh"):
+        raise SafetylabError("--correction must be holm or bh")
+    ps = _prompts(prompts, templates, groups, intersections, unsafe, limit)
+    if not ps:
+        raise SafetylabError("no prompts")
+    kind = model.split("/", 1)[0]
+    opts: dict = {}
+    if kind == "openai":
+        opts = {"base_url": base_url, "concurrency": concurrency, "api_key_env": api_key_env}
+    elif kind == "hf":
+        opts = {"batch_size": batch_size}
+    cfg = ProbeConfig(
+        model, out, _system_prompt(system_prompt), temperature, max_tokens, seed, samples, opts
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(
+        json.dumps({**cfg.__dict__, "out": str(out), "n_prompts": len(ps)}, indent=2, default=str)
+    )
+    with progress_bar("generating", len(ps) * samples, quiet) as advance:
+        completions, gen = generate(ps, cfg, advance)
+    with progress_bar("classifying", len(completions), quiet) as advance:
+        df = classify_responses(ps, completions, samples, classifier, advance)
+    write_responses(df, out / "responses.jsonl")
+    summary = summarize(df, correction)
+    summary["generation"] = gen
+    summary["model"] = model
+    if human_labels:
+        from safetylab.io.tables import read_table
+
+        summary["classifier_agreement"] = agreement_by_group(
+            df, read_table(human_labels, required=["id", "sample", "human_label"])
+        )
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    report = build_report(summary, df, out / "report.html", model)
+    if not quiet:
+        console.print(f"{gen['requests']} requests: {gen['cached']} from cache, {gen['sent']} sent")
+        top = sorted(summary["groups"].items(), key=lambda kv: -(kv[1]["refusal_rate"] or 0))[:5]
+        for g, c in top:
+            console.print(f"  {g:40s} refusal {c['refusal_rate']:.1%} (n={c['n']})")
+        console.print(f"wrote {out / 'responses.jsonl'}, {out / 'summary.json'}, {report}")
+
+
+@app.command("prompts")
+def prompts_cmd(
+    output: Path = typer.Option(..., "--output", "-o", help=".csv, .jsonl or .parquet"),
+    templates: Path | None = typer.Option(None),
+    groups: str | None = typer.Option(None),
+    intersections: bool = typer.Option(True),
+    unsafe: bool = typer.Option(False),
+) -> None:
+    """Write the generated prompt set (to inspect, edit, or feed to other tools)."""
+    import pandas as pd
+
+    from safetylab.io.tables import write_table
+
+    ps = _prompts(None, templates, groups, intersections, unsafe, None)
+    write_table(pd.DataFrame([p.as_dict() for p in ps]), output)
+    console.print(f"wrote {output} ({len(ps)} prompts)")
+
+
+@app.command("compare")
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Probe output directories."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write compare.json here."),
+) -> None:
+    """Refusal rate per group, side by side, for several probe runs."""
+    from rich.table import Table
+
+    sums = []
+    for d in runs:
+        p = d / "summary.json"
+        if not p.exists():
+            raise SafetylabError(f"{p}: not a probe output directory")
+        sums.append(json.loads(p.read_text()))
+    groups = sorted({g for s in sums for g in s["groups"]})
+    table = Table(
+        "group", *[f"{s.get('model', d.name)}\n{d.name}" for s, d in zip(sums, runs, strict=True)]
+    )
+    rows = {}
+    for g in groups:
+        cells = [s["groups"].get(g) for s in sums]
+        rows[g] = [
+            None
+            if c is None
+            else {"refusal_rate": c["refusal_rate"], "ci95": c["ci95"], "n": c["n"]}
+            for c in cells
+        ]
+        table.add_row(
+            g,
+            *[
+                "–"
+                if c is None
+                else f"{c['refusal_rate']:.1%} [{c['ci95'][0]:.0%}, {c['ci95'][1]:.0%}]"
+                for c in cells
+            ],
+        )
+    console.print(table)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.json").write_text(
+            json.dumps({"runs": [str(r) for r in runs], "groups": rows}, indent=2)
+        )

