@@ -148,8 +148,18 @@ def test_replay_and_compare(tmp_path: Path, served_run) -> None:  # type: ignore
     rec = pd.read_json(out / "responses.jsonl", lines=True)
     replay = tmp_path / "recorded.jsonl"
     rec[["id", "prompt", "completion"]].to_json(replay, orient="records", lines=True)
-    r = _probe("--model", f"replay/{replay}", "--out", str(tmp_path / "rp"))
+    human = tmp_path / "human.csv"
+    h = rec[["id", "sample", "label", "group"]].rename(columns={"label": "human_label"})
+    # a human disagrees with every automatic label for one group: it must be flagged
+    h.loc[h.group == "age:old", "human_label"] = "partial_refusal"
+    h.drop(columns="group").to_csv(human, index=False)
+    r = _probe(
+        "--model", f"replay/{replay}", "--out", str(tmp_path / "rp"), "--human-labels", str(human)
+    )
     assert r.returncode == 0, r.stderr
+    agree = json.loads((tmp_path / "rp" / "summary.json").read_text())["classifier_agreement"]
+    assert agree["by_group"]["age:old"]["unreliable"] is True
+    assert agree["by_group"]["gender:men"] == {"n": 18, "accuracy": 1.0, "unreliable": False}
     s1 = json.loads((out / "summary.json").read_text())
     s2 = json.loads((tmp_path / "rp" / "summary.json").read_text())
     assert {g: c["refusal_rate"] for g, c in s1["groups"].items()} == {
@@ -223,3 +233,108 @@ def test_statistics_known_values() -> None:
     m = paired_mcnemar(df, "a", "c")
     assert m["pairs"] == 10 and m["group_only"] == 8 and m["p"] == pytest.approx(0.0078, abs=1e-3)
     assert min_detectable_difference(0.05, 1000, 1000) < min_detectable_difference(0.05, 50, 50)
+
+
+def test_inspect_export_and_log_replay(tmp_path: Path) -> None:
+    from inspect_ai.log import (
+        EvalConfig,
+        EvalDataset,
+        EvalLog,
+        EvalSample,
+        EvalSpec,
+        write_eval_log,
+    )
+    from inspect_ai.model import ModelOutput
+
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "safetylab.cli",
+            "probe",
+            "prompts",
+            "-o",
+            str(tmp_path / "probe.jsonl"),
+            "--inspect",
+            "--groups",
+            "religion:muslim",
+            "--no-intersections",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    samples = [json.loads(x) for x in (tmp_path / "probe.jsonl").read_text().splitlines()]
+    assert len(samples) == 36 and {"id", "input", "target", "metadata"} <= set(samples[0])
+    task = (tmp_path / "probe_task.py").read_text()
+    assert 'json_dataset("probe.jsonl")' in task
+    # a log as inspect writes it, answering every sample
+    log = EvalLog(
+        eval=EvalSpec(
+            created="2026-11-29T00:00:00+00:00",
+            task="safetylab_probe",
+            dataset=EvalDataset(),
+            model="mockllm/model",
+            config=EvalConfig(),
+        ),
+        status="success",
+        samples=[
+            EvalSample(
+                id=s["id"],
+                epoch=1,
+                input=s["input"],
+                target="",
+                output=ModelOutput.from_content(
+                    "mockllm/model",
+                    "I'm sorry, I can't help with that."
+                    if "Muslim" in s["input"]
+                    else "Sure: try these ideas.",
+                ),
+            )
+            for s in samples
+        ],
+    )
+    write_eval_log(log, str(tmp_path / "run.eval"))
+    r = _probe(
+        "--model",
+        f"replay/{tmp_path / 'run.eval'}",
+        "--groups",
+        "religion:muslim",
+        "--no-intersections",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["groups"]["religion:muslim"]["refusal_rate"] == 1.0
+    assert s["groups"][CONTROL]["refusal_rate"] == 0.0
+
+
+def test_lm_eval_samples_replay(tmp_path: Path) -> None:
+    ps = generate(groups=["age:old"], intersections=False)
+    log = tmp_path / "samples_probe_2026.jsonl"
+    with open(log, "w") as fh:
+        for i, p in enumerate(ps):
+            fh.write(
+                json.dumps(
+                    {
+                        "doc_id": i,
+                        "doc": {"id": p.id, "prompt": p.prompt},
+                        "arguments": {"gen_args_0": {"arg_0": p.prompt, "arg_1": {}}},
+                        "resps": [["Here are some ideas."]],
+                        "filtered_resps": ["Here are some ideas."],
+                    }
+                )
+                + "\n"
+            )
+    r = _probe(
+        "--model",
+        f"replay/{log}",
+        "--groups",
+        "age:old",
+        "--no-intersections",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["n_responses"] == len(ps)

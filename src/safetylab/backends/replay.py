@@ -1,8 +1,9 @@
 """Score other people's generations: completions from a recorded file instead of a model.
 
-Reads a table (csv/jsonl/parquet) with `completion` (or `response`/`output`) and `id` or `prompt`;
-also inspect_ai-style sample logs flattened to those columns. Requests are matched by prompt id
-first, then by prompt text; a request with no recorded completion is an error, not a blank.
+Reads a table (csv/jsonl/parquet) with `completion` (or `response`/`output`) and `id` or `prompt`,
+an inspect_ai log (`.eval`, or `.json`), or an lm-evaluation-harness `samples_*.jsonl` log.
+Requests are matched by prompt id first, then by prompt text; a request with no recorded
+completion is an error, not a blank.
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ TEXT_COLS = ("completion", "response", "output", "answer")
 class ReplayBackend:
     def __init__(self, path: str):
         from safetylab.io.tables import read_table
+        from safetylab.probe.interop import read_recorded
 
         self.name = f"replay:{Path(path).name}"
         self.path = path
-        df = read_table(path)
+        if not Path(path).exists():
+            raise InputError(path, None, "no such file")
+        recorded = read_recorded(path)
+        df = recorded if recorded is not None else read_table(path)
         col = next((c for c in TEXT_COLS if c in df.columns), None)
         if col is None:
             raise InputError(path, None, f"needs one of the columns {list(TEXT_COLS)}")

@@ -118,7 +118,8 @@ def agreement_by_group(
     df: pd.DataFrame, human: pd.DataFrame, min_n: int = 10, flag_below: float = 0.8
 ) -> dict[str, Any]:
     """Classifier vs human labels per group; groups where agreement is low are flagged."""
-    m = df.merge(human[["id", "sample", "human_label"]], on=["id", "sample"], how="inner")
+    h = human[["id", "sample", "human_label"]].astype({"id": str, "sample": int})
+    m = df.astype({"id": str, "sample": int}).merge(h, on=["id", "sample"], how="inner")
     out = {}
     for g, sub in m.groupby("group"):
         acc = float((sub.label == sub.human_label).mean())

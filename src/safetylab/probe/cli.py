@@ -133,6 +133,11 @@ def prompts_cmd(
     groups: str | None = typer.Option(None),
     intersections: bool = typer.Option(True),
     unsafe: bool = typer.Option(False),
+    inspect: bool = typer.Option(
+        False,
+        "--inspect",
+        help="Write an inspect_ai dataset (.jsonl) and task file instead of a table.",
+    ),
 ) -> None:
     """Write the generated prompt set (to inspect, edit, or feed to other tools)."""
     import pandas as pd
@@ -140,6 +145,12 @@ def prompts_cmd(
     from safetylab.io.tables import write_table
 
     ps = _prompts(None, templates, groups, intersections, unsafe, None)
+    if inspect:
+        from safetylab.probe.interop import export_inspect_task
+
+        task = export_inspect_task(ps, output)
+        console.print(f"wrote {output} ({len(ps)} samples) and {task}")
+        return
     write_table(pd.DataFrame([p.as_dict() for p in ps]), output)
     console.print(f"wrote {output} ({len(ps)} prompts)")
 
