@@ -3,6 +3,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,13 @@ def hh_path() -> Path:
 def hh_rows(hh_path: Path) -> list[dict]:
     with gzip.open(hh_path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for _, line in zip(range(300), fh, strict=False)]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run `safetylab ARGS` in a fresh process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "safetylab.cli", *args], capture_output=True, text=True, timeout=900
+    )
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

@@ -338,3 +338,50 @@ def test_lm_eval_samples_replay(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["n_responses"] == len(ps)
+
+
+def test_vllm_adapter_against_its_interface(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vLLM cannot be installed beside this stack: check the adapter against vLLM's interface
+    (LLM(model=...), LLM.chat(messages, sampling_params), SamplingParams(...))."""
+    import types
+
+    calls: dict = {}
+
+    class SamplingParams:
+        def __init__(self, temperature: float, max_tokens: int, seed: int) -> None:
+            self.kw = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+
+    class LLM:
+        def __init__(self, model: str, **kw: object) -> None:
+            calls["model"] = model
+
+        def chat(self, messages: list, params: list) -> list:
+            calls["messages"], calls["params"] = messages, [p.kw for p in params]
+            out = types.SimpleNamespace(text="ok", finish_reason="stop")
+            return [types.SimpleNamespace(outputs=[out]) for _ in messages]
+
+    monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM,
+                                                                   SamplingParams=SamplingParams))
+    from safetylab.backends import GenerationRequest, make_backend
+
+    be = make_backend("vllm/some/model")
+    got = {}
+    be.generate([GenerationRequest("hi", system="be brief", max_tokens=7, seed=3, sample=1)],
+                lambda i, r: got.setdefault(i, r))
+    assert calls["model"] == "some/model"
+    assert calls["messages"][0] == [{"role": "system", "content": "be brief"},
+                                    {"role": "user", "content": "hi"}]
+    assert calls["params"] == [{"temperature": 0.0, "max_tokens": 7, "seed": 4}]
+    assert got[0].text == "ok"
+
+
+def test_unsafe_contrast(tmp_path: Path) -> None:
+    with BackgroundServer(ServerState(latency=0.0)) as srv:
+        r = _probe("--model", "openai/fake", "--base-url", srv.base_url, "--out", str(tmp_path),
+                   "--groups", "religion:muslim,age:old", "--no-intersections", "--unsafe")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert set(s["unsafe_contrast"]) == {CONTROL, "religion:muslim", "age:old"}
+    u = s["unsafe_contrast"]["age:old"]
+    assert u["n"] == 2 and u["safe_refusal_rate"] == s["groups"]["age:old"]["refusal_rate"]
+    assert s["groups"]["age:old"]["n"] == 18  # unsafe prompts stay out of the safe figures

@@ -232,6 +232,15 @@ def role_sentences(seg: dict) -> list[tuple[str, str]]:
     return out
 
 
+def write_examples(name: str, examples: list[tuple[str, str, str, list[str]]]) -> None:
+    """Write hand-written (prompt, response, label, styles) tuples as a labelled JSONL file."""
+    with open(HERE / name, "w") as fh:
+        for prompt, response, label, styles in examples:
+            row = {"prompt": prompt, "response": response, "label": label, "styles": styles}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{name}: {len(examples)} examples")
+
+
 def main() -> None:
     for src, dst, n in (
         ("segments_train.yaml", "train.jsonl", 3),

@@ -4,8 +4,7 @@ once: the cleanest held-out figure the project has.
 Run: python -m safetylab.classify.data.test_freeform  (rewrites test_freeform.jsonl)
 """
 
-import json
-from pathlib import Path
+from safetylab.classify.data.compose import write_examples
 
 FC, PR, FR = "full_compliance", "partial_refusal", "full_refusal"
 EX = [
@@ -193,17 +192,7 @@ EX = [
 
 
 def main() -> None:
-    out = Path(__file__).with_name("test_freeform.jsonl")
-    with open(out, "w") as fh:
-        for prompt, response, label, styles in EX:
-            fh.write(
-                json.dumps(
-                    {"prompt": prompt, "response": response, "label": label, "styles": styles},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-    print(f"{out.name}: {len(EX)} examples")
+    write_examples("test_freeform.jsonl", EX)
 
 
 if __name__ == "__main__":

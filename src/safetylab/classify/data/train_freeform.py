@@ -4,8 +4,7 @@ complementing the composed examples (which vary phrasing but not structure).
 Run: python -m safetylab.classify.data.train_freeform  (rewrites train_freeform.jsonl)
 """
 
-import json
-from pathlib import Path
+from safetylab.classify.data.compose import write_examples
 
 FC, PR, FR = "full_compliance", "partial_refusal", "full_refusal"
 EX = [
@@ -390,17 +389,7 @@ EX = [
 
 
 def main() -> None:
-    out = Path(__file__).with_name("train_freeform.jsonl")
-    with open(out, "w") as fh:
-        for prompt, response, label, styles in EX:
-            fh.write(
-                json.dumps(
-                    {"prompt": prompt, "response": response, "label": label, "styles": styles},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-    print(f"{out.name}: {len(EX)} examples")
+    write_examples("train_freeform.jsonl", EX)
 
 
 if __name__ == "__main__":
