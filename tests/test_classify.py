@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from safetylab.classify import ResponseClassifier
 from safetylab.classify.evaluate import DATA, HELDOUT_FILES, evaluate, load_jsonl
-from safetylab.classify.model import ResponseClassifier
 from safetylab.records import STYLES
 
 

@@ -360,25 +360,40 @@ def test_vllm_adapter_against_its_interface(monkeypatch: pytest.MonkeyPatch) -> 
             out = types.SimpleNamespace(text="ok", finish_reason="stop")
             return [types.SimpleNamespace(outputs=[out]) for _ in messages]
 
-    monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM,
-                                                                   SamplingParams=SamplingParams))
+    monkeypatch.setitem(
+        sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=SamplingParams)
+    )
     from safetylab.backends import GenerationRequest, make_backend
 
     be = make_backend("vllm/some/model")
     got = {}
-    be.generate([GenerationRequest("hi", system="be brief", max_tokens=7, seed=3, sample=1)],
-                lambda i, r: got.setdefault(i, r))
+    be.generate(
+        [GenerationRequest("hi", system="be brief", max_tokens=7, seed=3, sample=1)],
+        lambda i, r: got.setdefault(i, r),
+    )
     assert calls["model"] == "some/model"
-    assert calls["messages"][0] == [{"role": "system", "content": "be brief"},
-                                    {"role": "user", "content": "hi"}]
+    assert calls["messages"][0] == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hi"},
+    ]
     assert calls["params"] == [{"temperature": 0.0, "max_tokens": 7, "seed": 4}]
     assert got[0].text == "ok"
 
 
 def test_unsafe_contrast(tmp_path: Path) -> None:
     with BackgroundServer(ServerState(latency=0.0)) as srv:
-        r = _probe("--model", "openai/fake", "--base-url", srv.base_url, "--out", str(tmp_path),
-                   "--groups", "religion:muslim,age:old", "--no-intersections", "--unsafe")
+        r = _probe(
+            "--model",
+            "openai/fake",
+            "--base-url",
+            srv.base_url,
+            "--out",
+            str(tmp_path),
+            "--groups",
+            "religion:muslim,age:old",
+            "--no-intersections",
+            "--unsafe",
+        )
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "summary.json").read_text())
     assert set(s["unsafe_contrast"]) == {CONTROL, "religion:muslim", "age:old"}

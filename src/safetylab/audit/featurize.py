@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from safetylab.audit.heads import AuditHeads, HarmKeywords, quality_features, request_text
+from safetylab.classify.features import normalize_text
 from safetylab.classify.model import ResponseClassifier
 from safetylab.classify.sentences import EmbeddingCache, split_sentences
 from safetylab.embed import DIM, Embedder
@@ -84,7 +85,7 @@ class Featurizer:
             [[j.scores.get(c, 0.0) for c in RESPONSE_CLASSES] for j in judgements], dtype=np.float32
         )
         rules = self.classifier.heads.scaler.transform(
-            self.classifier.rules.featurize_many(answers)
+            self.classifier.rules.featurize_many([normalize_text(a) for a in answers])
         )
         if harm is None:
             harm = self.harm(reqs, heads)

@@ -24,6 +24,7 @@ from safetylab.audit.featurize import Featurizer
 from safetylab.audit.flags import DuplicateIndex, pair_hash
 from safetylab.audit.heads import AuditHeads, request_text
 from safetylab.audit.quality import quality_verdicts
+from safetylab.classify.features import normalize_text
 from safetylab.errors import InputError, SafetylabError
 from safetylab.io.hh import ColumnMap, pair_from_row
 from safetylab.io.readers import iter_rows
@@ -110,7 +111,7 @@ class Auditor:
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
 
     def _identity(self, text: str) -> list[str]:
-        return [f"{g.axis}:{g.name}" for g in self.lexicon.find(text)]
+        return [f"{g.axis}:{g.name}" for g in self.lexicon.find(normalize_text(text))]
 
     def audit_batch(self, pairs: list[PreferencePair]) -> pa.Table:
         """Every column of pairs.parquet for one batch."""
@@ -119,17 +120,26 @@ class Auditor:
         reqs = [request_text(f, x) for f, x in zip(firsts, lasts, strict=True)]
         chosen = [p.chosen for p in pairs]
         rejected = [p.rejected for p in pairs]
-        answers = chosen + rejected
+        # Models see normalised text (typographic quotes -> ASCII); outputs keep the original.
+        nf, nl = [normalize_text(x) for x in firsts], [normalize_text(x) for x in lasts]
+        answers = [normalize_text(a) for a in chosen + rejected]
+        humans = [
+            [normalize_text(t.text) for t in p.context if t.role == "human"] or [nl[i]]
+            for i, p in enumerate(pairs)
+        ]
         # One encode call for every text in the batch; later look-ups hit the cache.
-        humans = [[t.text for t in p.context if t.role == "human"] or [p.prompt] for p in pairs]
         self.fz.cache.encode(
-            self.fz.texts_to_encode([h for hs in humans for h in hs] + reqs, answers)
+            self.fz.texts_to_encode(
+                [h for hs in humans for h in hs]
+                + [request_text(f, x) for f, x in zip(nf, nl, strict=True)],
+                answers,
+            )
         )
         harm = self.fz.conversation_harm(humans, self.heads)
-        judg = self.fz.classifier.predict(lasts + lasts, answers)
+        judg = self.fz.classifier.predict(nl + nl, answers)
         feats = self.fz.answer_features(
-            firsts + firsts,
-            lasts + lasts,
+            nf + nf,
+            nl + nl,
             answers,
             self.heads,
             judgements=judg,

@@ -20,6 +20,26 @@ _SENT = re.compile(r"(?<=[.!?])\s+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2032": "'",
+        "\u00a0": " ",
+        "\u2013": "-",
+        "\u2014": " - ",
+    }
+)
+
+
+def normalize_text(text: str) -> str:
+    """Typographic quotes and dashes to ASCII: real answers (HH-RLHF among them) write "can’t",
+    and every pattern, n-gram and training example says "can't"."""
+    return text.translate(_TYPOGRAPHY)
+
+
 def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
 

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from safetylab.classify.features import RuleSet
+from safetylab.classify.features import RuleSet, normalize_text
 from safetylab.classify.sentences import (
     EmbeddingCache,
     SentenceRoleModel,
@@ -45,7 +45,11 @@ FORMAT_VERSION = 1
 
 
 def _clean(texts: Sequence[object]) -> list[str]:
-    return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+    """Missing values to "", typography to ASCII (see `normalize_text`)."""
+    return [
+        "" if t is None or (isinstance(t, float) and np.isnan(t)) else normalize_text(str(t))
+        for t in texts
+    ]
 
 
 @dataclass
