@@ -7,7 +7,6 @@ from typing import Literal
 
 Role = Literal["human", "assistant", "system"]
 ResponseClass = Literal["full_compliance", "partial_refusal", "full_refusal"]
-AnswerQuality = Literal["acceptable", "harmful", "refusal", "evasive"]
 
 RESPONSE_CLASSES: tuple[str, ...] = ("full_compliance", "partial_refusal", "full_refusal")
 ANSWER_QUALITIES: tuple[str, ...] = ("acceptable", "harmful", "refusal", "evasive")
@@ -26,25 +25,6 @@ STYLES: tuple[str, ...] = (
 class Turn:
     role: Role
     text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Dialogue:
-    turns: tuple[Turn, ...]
-
-    @property
-    def last_human(self) -> str:
-        return next((t.text for t in reversed(self.turns) if t.role == "human"), "")
-
-    @property
-    def last_assistant(self) -> str:
-        if self.turns and self.turns[-1].role == "assistant":
-            return self.turns[-1].text
-        return ""
-
-    @property
-    def human_turns(self) -> int:
-        return sum(t.role == "human" for t in self.turns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,6 @@ batch over every text the batch needs (requests and answer sentences), through o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from safetylab.audit.heads import AuditHeads, HarmKeywords, quality_features, request_text
@@ -13,13 +11,6 @@ from safetylab.classify.model import ResponseClassifier
 from safetylab.classify.sentences import EmbeddingCache, split_sentences
 from safetylab.embed import DIM, Embedder
 from safetylab.records import RESPONSE_CLASSES, Judgement
-
-
-@dataclass
-class AnswerVerdict:
-    judgement: Judgement
-    quality: str
-    quality_proba: np.ndarray
 
 
 class Featurizer:
