@@ -11,16 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import DEMO, write_jsonl
+from tests.conftest import DEMO, run_cli, write_jsonl
 
 
 def _audit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "safetylab.cli", "audit", *args, "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return run_cli("audit", *args, "--quiet")
 
 
 @pytest.fixture(scope="module")

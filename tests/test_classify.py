@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +11,7 @@ import pytest
 from safetylab.classify import ResponseClassifier
 from safetylab.classify.evaluate import DATA, HELDOUT_FILES, evaluate, load_jsonl
 from safetylab.records import STYLES
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +75,6 @@ def test_edge_cases_never_crash(clf: ResponseClassifier) -> None:
         clf.predict(["a", "b"], ["x"])
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "safetylab.cli", *args], capture_output=True, text=True, timeout=600
-    )
-
-
 def test_cli_round_trip_and_errors(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     pd.DataFrame(
@@ -95,7 +88,7 @@ def test_cli_round_trip_and_errors(tmp_path: Path) -> None:
         }
     ).to_csv(src, index=False)
     out = tmp_path / "out.parquet"
-    r = _cli(
+    r = run_cli(
         "classify",
         str(src),
         "--prompt-col",
@@ -111,9 +104,9 @@ def test_cli_round_trip_and_errors(tmp_path: Path) -> None:
     assert list(df.columns[:3]) == ["prompt", "completion", "model"]
     assert df.label.tolist() == ["full_compliance", "full_refusal"]
     assert {"confidence", *STYLES} <= set(df.columns)
-    r = _cli("classify", str(src), "--response-col", "answer", "-o", str(tmp_path / "x.csv"))
+    r = run_cli("classify", str(src), "--response-col", "answer", "-o", str(tmp_path / "x.csv"))
     assert r.returncode == 2 and "missing column 'answer'" in r.stderr and "in.csv" in r.stderr
-    r = _cli("classify", str(src), "-o", str(out))
+    r = run_cli("classify", str(src), "-o", str(out))
     assert r.returncode == 2 and "--overwrite" in r.stderr
 
 
@@ -137,7 +130,7 @@ def test_train_custom_heads_and_use_them(tmp_path: Path) -> None:
     ] * 30
     data = tmp_path / "labelled.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    r = _cli("classify", "train", str(data), "--out", str(tmp_path / "heads"), "--quiet")
+    r = run_cli("classify", "train", str(data), "--out", str(tmp_path / "heads"), "--quiet")
     assert r.returncode == 0, r.stderr
     card = json.loads((tmp_path / "heads" / "card.json").read_text())
     assert card["n_train"] > 90
@@ -145,5 +138,5 @@ def test_train_custom_heads_and_use_them(tmp_path: Path) -> None:
     assert custom.predict(["p"], ["Beep boop, request not computable."])[0].label == "full_refusal"
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"completion": "x", "label": "maybe"}) + "\n")
-    r = _cli("classify", "train", str(bad), "--out", str(tmp_path / "h2"))
+    r = run_cli("classify", "train", str(bad), "--out", str(tmp_path / "h2"))
     assert r.returncode == 2 and "bad.jsonl:1" in r.stderr and "label" in r.stderr

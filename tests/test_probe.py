@@ -19,15 +19,16 @@ from safetylab.stats.disparity import (
     min_detectable_difference,
     paired_mcnemar,
 )
+from tests.conftest import run_cli
 
 
 def _probe(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "safetylab.cli", "probe", *args, "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return run_cli("probe", *args, "--quiet")
+
+
+def _probe_served(srv: BackgroundServer, out: Path, *args: str) -> subprocess.CompletedProcess:
+    """Probe the fake model on a running test server."""
+    return _probe("--model", "openai/fake", "--base-url", srv.base_url, "--out", str(out), *args)
 
 
 def test_generator_builds_counterfactual_sets() -> None:
@@ -71,30 +72,10 @@ def served_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     out = tmp_path_factory.mktemp("probe")
     state = ServerState(latency=0.01, fail_every=7)  # every 7th request gets a 429
     with BackgroundServer(state) as srv:
-        r = _probe(
-            "--model",
-            "openai/fake",
-            "--base-url",
-            srv.base_url,
-            "--out",
-            str(out),
-            "--limit",
-            "300",
-            "--concurrency",
-            "32",
-        )
+        r = _probe_served(srv, out, "--limit", "300", "--concurrency", "32")
         assert r.returncode == 0, r.stderr
         first_total = state.total
-        r2 = _probe(
-            "--model",
-            "openai/fake",
-            "--base-url",
-            srv.base_url,
-            "--out",
-            str(out),
-            "--concurrency",
-            "32",
-        )
+        r2 = _probe_served(srv, out, "--concurrency", "32")
         assert r2.returncode == 0, r2.stderr
         yield out, state, first_total
 
@@ -382,13 +363,9 @@ def test_vllm_adapter_against_its_interface(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_unsafe_contrast(tmp_path: Path) -> None:
     with BackgroundServer(ServerState(latency=0.0)) as srv:
-        r = _probe(
-            "--model",
-            "openai/fake",
-            "--base-url",
-            srv.base_url,
-            "--out",
-            str(tmp_path),
+        r = _probe_served(
+            srv,
+            tmp_path,
             "--groups",
             "religion:muslim,age:old",
             "--no-intersections",
