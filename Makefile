@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-finetune test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab audit src/safetylab/demo/hh_sample.jsonl --out out/demo-audit
 
+demo-finetune: demo
+	HF_HUB_OFFLINE=1 $(BIN)/safetylab finetune experiment src/safetylab/demo/experiment.yaml
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
@@ -27,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_audit.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_classify.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_finetune.py
 
 clean:
 	rm -rf $(VENV) out

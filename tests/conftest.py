@@ -39,3 +39,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped sample audited once per session (audit and finetune tests read it)."""
+    out = tmp_path_factory.mktemp("demo")
+    r = run_cli("audit", str(DEMO), "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    return out

@@ -9,21 +9,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from tests.conftest import DEMO, run_cli, write_jsonl
 
 
 def _audit(*args: str) -> subprocess.CompletedProcess:
     return run_cli("audit", *args, "--quiet")
-
-
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    r = _audit(str(DEMO), "--out", str(out))
-    assert r.returncode == 0, r.stderr
-    return out
 
 
 def test_demo_outputs(demo_out: Path) -> None:

@@ -6,8 +6,10 @@ import sys
 
 import typer
 
+from safetylab.annotate.cli import app as annotate_app
 from safetylab.classify.cli import app as classify_app
 from safetylab.errors import SafetylabError
+from safetylab.finetune.cli import app as finetune_app
 from safetylab.probe.cli import app as probe_app
 from safetylab.progress import console
 
@@ -19,6 +21,8 @@ app = typer.Typer(
 )
 app.add_typer(classify_app, name="classify")
 app.add_typer(probe_app, name="probe")
+app.add_typer(finetune_app, name="finetune")
+app.add_typer(annotate_app, name="annotate")
 
 
 def _register() -> None:

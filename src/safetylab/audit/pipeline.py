@@ -26,12 +26,12 @@ from safetylab.audit.heads import AuditHeads, request_text
 from safetylab.audit.quality import quality_verdicts
 from safetylab.classify.features import normalize_text
 from safetylab.errors import InputError, SafetylabError
-from safetylab.io.hh import ColumnMap, pair_from_row
+from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
 from safetylab.io.readers import iter_rows
 from safetylab.lexicon.identity import IdentityLexicon
 from safetylab.records import STYLES, PreferencePair
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass
@@ -155,6 +155,11 @@ class Auditor:
             "chosen": chosen,
             "rejected": rejected,
             "depth": [p.depth for p in pairs],
+            # The whole shared context, so dataset variants can be rebuilt from the audit alone.
+            "context": [
+                json.dumps([[t.role, t.text] for t in p.context], ensure_ascii=False) for p in pairs
+            ],
+            "subset": [subset_of(p.source.file, p.split) for p in pairs],
         }
         labels = []
         for row in harm:

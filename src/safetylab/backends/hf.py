@@ -54,6 +54,7 @@ class HFBackend:
                 return_tensors="pt",
                 padding=True,
                 add_special_tokens=False,
+                return_token_type_ids=False,  # causal LMs reject BERT-style token_type_ids
             ).to(self.device)
             r0 = batch[0]
             torch.manual_seed(r0.seed + r0.sample)

@@ -10,6 +10,7 @@ never touch the transformer, and the embedding handles phrasing the n-grams have
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -81,10 +82,16 @@ class Heads:
                 f"{model_dir}: no {BUNDLE} here; train one with "
                 "`safetylab classify train DATA --out DIR`"
             )
-        heads = joblib.load(path)
+        heads = _load_bundle(str(path.resolve()), path.stat().st_mtime_ns)
         if not isinstance(heads, Heads) or heads.version != FORMAT_VERSION:
             raise SafetylabError(f"{path}: not a safetylab classifier of format {FORMAT_VERSION}")
         return heads
+
+
+@functools.lru_cache(maxsize=8)
+def _load_bundle(path: str, mtime_ns: int) -> Heads:
+    """One unpickling per bundle and process (about 1 s): pipelines build many classifiers."""
+    return joblib.load(path)
 
 
 class ResponseClassifier:

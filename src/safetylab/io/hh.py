@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from safetylab.errors import InputError
@@ -161,3 +162,15 @@ def pair_from_row(
         rejected_truncated=looks_truncated(r_ans),
         split=row.get("split") if isinstance(row.get("split"), str) else None,
     )
+
+
+_SUBSET_RE = re.compile(r"(harmless|helpful|red[-_]team)[-_]?(base|online|rejection[-_]sampled)?")
+
+
+def subset_of(path: str, split: str | None = None) -> str:
+    """HH subset of a pair ("harmless-base", "helpful-online", ...) from its split or file name."""
+    p = Path(path)
+    m = _SUBSET_RE.search(f"{split or ''} {p.parent.name} {p.name}".lower())
+    if not m:
+        return split or ""
+    return "-".join(x.replace("_", "-") for x in m.groups() if x)

@@ -96,7 +96,7 @@ def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> 
         "intersections": {g: v for g, v in groups.items() if "+" in g},
         "multiple_comparisons": correction,
         "regression": gee_model(safe, CONTROL) if has_control else {"error": "no control group"},
-        "fairlearn": metric_frame(safe, n_boot=n_boot) if len(groups) > 1 else {},
+        "fairlearn": metric_frame(safe, n_boot=n_boot) if len(groups) > 1 and n_boot else {},
         "overall": _cell(safe),
     }
     unsafe = df[df.kind == "unsafe"]

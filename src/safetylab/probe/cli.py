@@ -9,7 +9,7 @@ import typer
 
 from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import SafetylabError
-from safetylab.progress import console, progress_bar
+from safetylab.progress import console
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -75,14 +75,9 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Probe a model and write responses.jsonl, summary.json and report.html."""
-    from safetylab.probe.analysis import agreement_by_group, summarize
+    from safetylab.probe.analysis import agreement_by_group
     from safetylab.probe.report import build_report
-    from safetylab.probe.run import (
-        ProbeConfig,
-        classify_responses,
-        generate,
-        write_responses,
-    )
+    from safetylab.probe.run import ProbeConfig, probe_model
 
     if correction not in ("holm", "bh"):
         raise SafetylabError("--correction must be holm or bh")
@@ -98,18 +93,8 @@ def run(
     cfg = ProbeConfig(
         model, out, _system_prompt(system_prompt), temperature, max_tokens, seed, samples, opts
     )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(
-        json.dumps({**cfg.__dict__, "out": str(out), "n_prompts": len(ps)}, indent=2, default=str)
-    )
-    with progress_bar("generating", len(ps) * samples, quiet) as advance:
-        completions, gen = generate(ps, cfg, advance)
-    with progress_bar("classifying", len(completions), quiet) as advance:
-        df = classify_responses(ps, completions, samples, classifier, advance)
-    write_responses(df, out / "responses.jsonl")
-    summary = summarize(df, correction)
-    summary["generation"] = gen
-    summary["model"] = model
+    df, summary = probe_model(ps, cfg, classifier, correction, quiet)
+    gen = summary["generation"]
     if human_labels:
         from safetylab.io.tables import read_table
 

@@ -114,3 +114,32 @@ def write_responses(df: pd.DataFrame, path: Path) -> None:
         for rec in df.to_dict("records"):
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     tmp.replace(path)
+
+
+def probe_model(
+    prompts: list[ProbePrompt],
+    cfg: ProbeConfig,
+    classifier: Path | None = None,
+    correction: str = "holm",
+    quiet: bool = True,
+    n_boot: int = 200,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Generate (cached), classify, summarise; writes config, responses, summary to cfg.out."""
+    from safetylab.probe.analysis import summarize
+    from safetylab.progress import progress_bar
+
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    (cfg.out / "config.json").write_text(
+        json.dumps(
+            {**cfg.__dict__, "out": str(cfg.out), "n_prompts": len(prompts)}, indent=2, default=str
+        )
+    )
+    with progress_bar("generating", len(prompts) * cfg.samples, quiet) as advance:
+        completions, gen = generate(prompts, cfg, advance)
+    with progress_bar("classifying", len(completions), quiet) as advance:
+        df = classify_responses(prompts, completions, cfg.samples, classifier, advance)
+    write_responses(df, cfg.out / "responses.jsonl")
+    summary = summarize(df, correction, n_boot)
+    summary["generation"] = gen
+    summary["model"] = cfg.model
+    return df, summary

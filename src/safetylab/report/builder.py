@@ -77,6 +77,34 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     return _png(fig)
 
 
+def lines_with_ci(
+    series: dict[str, tuple[Sequence[float], Sequence[float | None], Sequence[Sequence[Any]]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    ylim: tuple[float, float] | None = (0, 1),
+) -> str:
+    """One line per series: name -> (x, y, [[lo, hi], ...]); CIs drawn as bands where known."""
+    plt = _plt()
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for name, (x, y, ci) in series.items():
+        yy = np.array([np.nan if v is None else v for v in y], dtype=float)
+        ax.plot(x, yy, marker="o", label=name)
+        lo = np.array([np.nan if c[0] is None else c[0] for c in ci], dtype=float)
+        hi = np.array([np.nan if c[1] is None else c[1] for c in ci], dtype=float)
+        if np.isfinite(lo).any():
+            ax.fill_between(x, lo, hi, alpha=0.2)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _png(fig)
+
+
 def heatmap(table: dict[str, dict[str, float | None]], title: str) -> str:
     """Rows x columns of rates (None shown blank) as an annotated heatmap; returns a data URI."""
     plt = _plt()
@@ -101,8 +129,13 @@ def heatmap(table: dict[str, dict[str, float | None]], title: str) -> str:
     return _png(fig)
 
 
+def render_string(template: str, **context: Any) -> str:
+    """A template rendered with autoescaping (the annotation workbench serves these)."""
+    return _env.get_template(template).render(**context)
+
+
 def render(template: str, out: Path, **context: Any) -> Path:
-    html = _env.get_template(template).render(**context)
+    html = render_string(template, **context)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)

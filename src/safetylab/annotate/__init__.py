@@ -1,0 +1,1 @@
+"""Manual annotation: web workbench (FastAPI + SQLite), agreement, literature coding."""

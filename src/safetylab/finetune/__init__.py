@@ -1,0 +1,1 @@
+"""Audit -> dataset variants -> SFT/DPO training (TRL) -> probe -> comparison across variants."""

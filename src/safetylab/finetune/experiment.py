@@ -1,0 +1,168 @@
+"""`finetune experiment CONFIG.yaml`: variants x methods x seeds -> train -> probe -> compare.
+
+Every stage is resumable: variants are reused when their manifest matches, a run with a
+metrics.json and a model is not retrained (a half-trained one resumes from its checkpoint), and
+probing goes through the probe's SQLite cache. Paths in the config are relative to the
+directory the command runs in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from safetylab.errors import SafetylabError
+from safetylab.finetune.variants import VariantSpec, build_variants, dose_specs, parse_spec
+from safetylab.lexicon import load_yaml
+from safetylab.progress import console
+
+BASE = "base"  # the untrained base model, probed once as a point of reference
+
+
+@dataclass
+class ExperimentConfig:
+    audit: Path
+    out: Path
+    base_model: str = "tiny"  # a model directory, or "tiny" to build a random tiny model
+    variants: list[str] = field(default_factory=lambda: ["full"])
+    dose: dict[str, Any] | None = None  # {flag: chosen_refusal, levels: [0, 25, 50, 75, 100]}
+    methods: list[str] = field(default_factory=lambda: ["sft"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    reference: str = "full"
+    train: dict[str, Any] = field(default_factory=dict)  # overrides of finetune/data/train.yaml
+    probe: dict[str, Any] = field(default_factory=dict)
+    correction: str = "holm"
+
+    @classmethod
+    def load(cls, path: Path) -> ExperimentConfig:
+        data = load_yaml(path)
+        known = {f.name for f in fields(cls)}
+        bad = sorted(set(data) - known)
+        if bad:
+            raise SafetylabError(f"{path}: unknown key(s) {bad}; known: {sorted(known)}")
+        for key in ("audit", "out"):
+            if key not in data:
+                raise SafetylabError(f"{path}: missing required key {key!r}")
+        data["audit"], data["out"] = Path(data["audit"]), Path(data["out"])
+        cfg = cls(**data)
+        probe_keys = {"groups", "limit", "max_tokens", "unsafe", "intersections", "batch_size"}
+        if set(cfg.probe) - probe_keys:
+            raise SafetylabError(
+                f"{path}: unknown probe key(s) {sorted(set(cfg.probe) - probe_keys)};"
+                f" known: {sorted(probe_keys)}"
+            )
+        if cfg.correction not in ("holm", "bh"):
+            raise SafetylabError(f"{path}: correction must be holm or bh")
+        return cfg
+
+    def specs(self) -> tuple[list[VariantSpec], dict[str, float]]:
+        specs = [parse_spec(v) for v in self.variants]
+        doses: dict[str, float] = {}
+        if self.dose:
+            try:
+                ds = dose_specs(
+                    self.dose["flag"],
+                    [float(x) for x in self.dose.get("levels", [0, 25, 50, 75, 100])],
+                    self.dose.get("keep", "True"),
+                    int(self.dose.get("seed", 0)),
+                )
+            except KeyError:
+                raise SafetylabError("dose: needs a 'flag' (a boolean audit column)") from None
+            specs += ds
+            doses = {s.name: float(s.dose or 0) for s in ds}
+        if self.reference not in {s.name for s in specs}:
+            raise SafetylabError(f"reference variant {self.reference!r} is not among the variants")
+        return specs, doses
+
+
+def _prompts(cfg: ExperimentConfig):  # type: ignore[no-untyped-def]
+    from safetylab.probe.prompts import generate
+
+    p = cfg.probe
+    groups = p.get("groups")
+    ps = generate(
+        groups=groups.split(",") if isinstance(groups, str) else groups,
+        intersections=bool(p.get("intersections", False)),
+        unsafe=bool(p.get("unsafe", True)),
+    )
+    return ps[: p["limit"]] if p.get("limit") else ps
+
+
+def _probe(model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    from safetylab.probe.run import ProbeConfig, probe_model
+
+    pc = ProbeConfig(
+        f"hf/{model_dir}",
+        out,
+        max_tokens=int(cfg.probe.get("max_tokens", 64)),
+        seed=seed,
+        backend_options={"batch_size": int(cfg.probe.get("batch_size", 16))},
+    )
+    # No fairlearn bootstrap per checkpoint: the comparison across variants is the point here.
+    df, summary = probe_model(ps, pc, correction=cfg.correction, n_boot=0)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return df
+
+
+def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
+    from safetylab.finetune.compare import differences, dose_response, outcomes, rate_tables
+    from safetylab.finetune.report import build_report
+    from safetylab.finetune.train import TrainConfig, train
+
+    say = (lambda *_: None) if quiet else console.print
+    specs, doses = cfg.specs()
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    manifests = build_variants(cfg.audit, specs, cfg.out / "variants")
+    for m in manifests:
+        say(f"variant {m['name']}: {m['n_kept']} of {m['n_source']} pairs")
+
+    base = cfg.base_model
+    if base == "tiny":
+        from safetylab.finetune.tiny import build_tiny_model
+
+        tiny = cfg.out / "tiny-base"
+        if not (tiny / "config.json").exists():
+            build_tiny_model(tiny, seed=0)
+        base = str(tiny)
+
+    ps = _prompts(cfg)
+    frames = []
+    runs = []
+    for seed in cfg.seeds:
+        d = _probe(Path(base), cfg.out / "runs" / BASE / f"seed-{seed}" / "probe", ps, cfg, seed)
+        frames.append(d.assign(variant=BASE, method=BASE, seed=seed))
+    for spec in specs:
+        for method in cfg.methods:
+            for seed in cfg.seeds:
+                rdir = cfg.out / "runs" / spec.name / method / f"seed-{seed}"
+                done = (rdir / "metrics.json").exists() and (rdir / "model").exists()
+                if done:
+                    metrics = json.loads((rdir / "metrics.json").read_text())
+                else:
+                    say(f"training {spec.name} / {method} / seed {seed}")
+                    tc = TrainConfig.load(
+                        None, **{**cfg.train, "method": method, "base_model": base, "seed": seed}
+                    )
+                    metrics = train(cfg.out / "variants" / spec.name, tc, rdir)
+                runs.append({"variant": spec.name, "method": method, "seed": seed, **metrics})
+                d = _probe(rdir / "model", rdir / "probe", ps, cfg, seed)
+                frames.append(d.assign(variant=spec.name, method=method, seed=seed))
+
+    df = outcomes(pd.concat(frames, ignore_index=True))
+    df.to_parquet(cfg.out / "answers.parquet", index=False)
+    summary = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in cfg.__dict__.items()},
+        "variants": manifests,
+        "runs": runs,
+        "n_prompts": len(ps),
+        "rates": rate_tables(df),
+        "differences": differences(df[df.method != BASE], cfg.reference, cfg.correction),
+        "dose_response": dose_response(df[df.method != BASE], doses),
+    }
+    (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    build_report(summary, cfg.out / "report.html")
+    return summary
