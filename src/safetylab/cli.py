@@ -10,6 +10,7 @@ from safetylab.annotate.cli import app as annotate_app
 from safetylab.classify.cli import app as classify_app
 from safetylab.errors import SafetylabError
 from safetylab.finetune.cli import app as finetune_app
+from safetylab.grooming.cli import app as grooming_app
 from safetylab.probe.cli import app as probe_app
 from safetylab.progress import console
 
@@ -23,6 +24,7 @@ app.add_typer(classify_app, name="classify")
 app.add_typer(probe_app, name="probe")
 app.add_typer(finetune_app, name="finetune")
 app.add_typer(annotate_app, name="annotate")
+app.add_typer(grooming_app, name="grooming")
 
 
 def _register() -> None:

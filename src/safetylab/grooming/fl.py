@@ -1,0 +1,303 @@
+"""Federated training with Flower: one ClientApp and one ServerApp for simulation and deployment.
+
+Clients hold one user's window features (a memory-mapped FeatureStore slice: computed on the
+device, never text), train the logistic head locally (optionally DP-SGD via Opacus) and send
+weights. The server starts from a model warmed up on a small shared set, runs FedAvg with
+clients sampled per round, evaluates the early-warning rule on held-out chats every round, and
+can wrap the strategy in Flower's DP-FedAvg (server- or client-side clipping and noise) and run
+the fit round under SecAgg+. Clients may drop out (a failed fit); FedAvg aggregates the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safetylab.grooming.features import ChatVectors
+from safetylab.grooming.metrics import evaluate_chats
+from safetylab.grooming.model import (
+    LocalTraining,
+    chat_probs,
+    get_weights,
+    new_model,
+    stack,
+    train_local,
+)
+
+
+@dataclass
+class FLConfig:
+    store: str  # FeatureStore directory
+    out: str
+    rounds: int = 20
+    fraction_fit: float = 0.1
+    min_fit_clients: int = 2
+    local: LocalTraining = field(default_factory=LocalTraining)
+    dropout: float = 0.0  # probability a sampled client fails to return (crash, offline)
+    dp_fedavg: str | None = None  # "server" or "client" (Flower's fixed-clipping DP wrappers)
+    dp_noise_multiplier: float = 0.1
+    dp_clipping_norm: float = 1.0
+    secagg: bool = False
+    skepticism: int = 5
+    seed: int = 0
+    backend_cpus: float = 1.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> FLConfig:
+        d = json.loads(text)
+        d["local"] = LocalTraining(**d["local"])
+        return cls(**d)
+
+
+class FeatureStore:
+    """Window features of many users in one memory-mapped file, with per-user offsets, so a
+    simulation of 10,000 clients holds only the clients of the current round in memory."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        meta = json.loads((self.path / "meta.json").read_text())
+        self.users: list[str] = meta["users"]
+        self.x = np.load(self.path / "x.npy", mmap_mode="r")
+        self.y = np.load(self.path / "y.npy", mmap_mode="r")
+        self.offsets = np.load(self.path / "offsets.npy")
+
+    @staticmethod
+    def write(path: Path, by_user: dict[str, list[ChatVectors]]) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        users = sorted(by_user)
+        sizes = [sum(len(c.x) for c in by_user[u]) for u in users]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        dim = next(c.x.shape[1] for cs in by_user.values() for c in cs)
+        x = np.lib.format.open_memmap(path / "x.npy", "w+", np.float32, (int(offsets[-1]), dim))
+        y = np.lib.format.open_memmap(path / "y.npy", "w+", np.float32, (int(offsets[-1]),))
+        for i, u in enumerate(users):
+            xs, ys = stack(by_user[u])
+            x[offsets[i] : offsets[i + 1]] = xs
+            y[offsets[i] : offsets[i + 1]] = ys
+        x.flush()
+        y.flush()
+        np.save(path / "offsets.npy", offsets)
+        (path / "meta.json").write_text(json.dumps({"users": users}))
+
+    def client(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return np.asarray(self.x[a:b]), np.asarray(self.y[a:b])
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+
+def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def]
+    from flwr.client import NumPyClient
+    from flwr.common import Context
+
+    stores: dict[str, FeatureStore] = {}
+
+    class GroomingClient(NumPyClient):
+        def __init__(self, cfg: FLConfig, store: FeatureStore, pid: int):
+            self.cfg, self.store, self.pid = cfg, store, pid
+
+        def fit(self, parameters, config):  # type: ignore[no-untyped-def]
+            rnd = int(config.get("round", 0))
+            if (
+                self.cfg.dropout
+                and random.Random(f"{self.cfg.seed}/{rnd}/{self.pid}").random() < self.cfg.dropout
+            ):
+                raise RuntimeError("client dropped out")  # Flower records a failure
+            x, y = self.store.client(self.pid)
+            local = LocalTraining(
+                **{
+                    **asdict(self.cfg.local),
+                    "seed": self.cfg.seed * 100_003 + rnd * 10_007 + self.pid,
+                }
+            )
+            weights, m = train_local(parameters, x, y, local)
+            return weights, len(x), {k: float(v) for k, v in m.items()}
+
+        def evaluate(self, parameters, config):  # type: ignore[no-untyped-def]
+            return 0.0, 1, {}
+
+    def client_fn(context: Context):  # type: ignore[no-untyped-def]
+        cfg = (
+            FLConfig.from_json(str(context.run_config["fl-config"]))
+            if "fl-config" in context.run_config
+            else default
+        )
+        assert cfg is not None, "no FL config: set run_config 'fl-config' or use simulate()"
+        if cfg.store not in stores:
+            stores[cfg.store] = FeatureStore(Path(cfg.store))
+        pid = int(context.node_config["partition-id"])
+        return GroomingClient(cfg, stores[cfg.store], pid).to_client()
+
+    return client_fn
+
+
+def make_client_app(default: FLConfig | None = None):  # type: ignore[no-untyped-def]
+    from flwr.client import ClientApp
+    from flwr.client.mod import fixedclipping_mod, secaggplus_mod
+
+    mods = []
+    cfg = default
+    if cfg is not None and cfg.secagg:
+        mods.append(secaggplus_mod)
+    if cfg is not None and cfg.dp_fedavg == "client":
+        mods.append(fixedclipping_mod)
+    return ClientApp(client_fn=_client_fn_factory(default), mods=mods)
+
+
+@dataclass
+class ServerData:
+    """What the server holds: the warm-up set (shared, public) and held-out evaluation chats."""
+
+    warmup: list[ChatVectors]
+    test: list[ChatVectors]
+
+
+def _jsonable(m: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in m.items() if k != "latencies"}
+
+
+def make_server_app(cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] | None = None):  # type: ignore[no-untyped-def]
+    from flwr.common import Context, ndarrays_to_parameters, parameters_to_ndarrays
+    from flwr.server import LegacyContext, ServerApp, ServerConfig
+    from flwr.server.strategy import (
+        DifferentialPrivacyClientSideFixedClipping,
+        DifferentialPrivacyServerSideFixedClipping,
+        FedAvg,
+    )
+    from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    hist_path = out / "history.jsonl"
+    received_path = out / "received.jsonl"
+    hist_path.write_text("")
+    received_path.write_text("")
+    x0, y0 = stack(data.warmup)
+    init = get_weights(new_model(x0.shape[1] if len(x0) else 384))
+    if len(x0):
+        init, _ = train_local(
+            init,
+            x0,
+            y0,
+            LocalTraining(**{**asdict(cfg.local), "dp_noise_multiplier": None, "epochs": 3}),
+        )
+    t0 = time.perf_counter()
+
+    def evaluate_fn(rnd: int, weights: list[np.ndarray], config: dict) -> tuple[float, dict]:
+        m = evaluate_chats(
+            chat_probs(weights, data.test), [c.label for c in data.test], cfg.skepticism
+        )
+        rec = {
+            "round": rnd,
+            "seconds": round(time.perf_counter() - t0, 2),
+            **_jsonable(m),
+            "latencies": m["latencies"],
+        }
+        with open(hist_path, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        if log is not None:
+            log.append(rec)
+        return 1.0 - m["f1"], {"f1": m["f1"], "latency_weighted_f1": m["latency_weighted_f1"]}
+
+    def fit_metrics(results: list[tuple[int, dict]]) -> dict:
+        eps = [m["epsilon"] for _, m in results if "epsilon" in m]
+        agg = {"clients": float(len(results))}
+        if eps:
+            agg["epsilon_max"] = max(eps)
+        return agg
+
+    class Recording(FedAvg):
+        """FedAvg that writes down what reached the server: array shapes/dtypes and metric
+        keys/types per client, the evidence that no text leaves a device."""
+
+        def aggregate_fit(self, server_round, results, failures):  # type: ignore[no-untyped-def]
+            with open(received_path, "a") as fh:
+                for _, res in results:
+                    arrays = parameters_to_ndarrays(res.parameters)
+                    fh.write(
+                        json.dumps(
+                            {
+                                "round": server_round,
+                                "arrays": [[list(a.shape), str(a.dtype)] for a in arrays],
+                                "metrics": {k: type(v).__name__ for k, v in res.metrics.items()},
+                                "bytes": sum(len(t) for t in res.parameters.tensors),
+                            }
+                        )
+                        + "\n"
+                    )
+                fh.write(json.dumps({"round": server_round, "failures": len(failures)}) + "\n")
+            return super().aggregate_fit(server_round, results, failures)
+
+    n_clients = len(FeatureStore(Path(cfg.store)))
+    sampled = max(int(n_clients * cfg.fraction_fit), cfg.min_fit_clients)
+    strategy: Any = Recording(
+        fraction_fit=cfg.fraction_fit,
+        fraction_evaluate=0.0,
+        min_fit_clients=cfg.min_fit_clients,
+        min_evaluate_clients=0,
+        min_available_clients=min(n_clients, max(cfg.min_fit_clients, 2)),
+        evaluate_fn=evaluate_fn,
+        on_fit_config_fn=lambda rnd: {"round": rnd},
+        initial_parameters=ndarrays_to_parameters(init),
+        fit_metrics_aggregation_fn=fit_metrics,
+        accept_failures=True,
+    )
+    if cfg.dp_fedavg == "server":
+        strategy = DifferentialPrivacyServerSideFixedClipping(
+            strategy, cfg.dp_noise_multiplier, cfg.dp_clipping_norm, sampled
+        )
+    elif cfg.dp_fedavg == "client":
+        strategy = DifferentialPrivacyClientSideFixedClipping(
+            strategy, cfg.dp_noise_multiplier, cfg.dp_clipping_norm, sampled
+        )
+
+    app = ServerApp()
+
+    @app.main()
+    def main(grid, context: Context) -> None:  # type: ignore[no-untyped-def]
+        ctx = LegacyContext(
+            context=context, config=ServerConfig(num_rounds=cfg.rounds), strategy=strategy
+        )
+        fit_wf = None
+        if cfg.secagg:
+            fit_wf = SecAggPlusWorkflow(
+                num_shares=min(sampled, 5), reconstruction_threshold=min(sampled, 3)
+            )
+        DefaultWorkflow(fit_workflow=fit_wf)(grid, ctx)
+        metrics = {k: v for k, v in ctx.history.metrics_distributed_fit.items()}
+        (out / "fit_metrics.json").write_text(json.dumps(metrics))
+
+    return app
+
+
+def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dict[str, Any]]:
+    """Run the apps in Flower's simulation engine, one SuperNode per client (user)."""
+    import logging
+
+    from flwr.simulation import run_simulation
+
+    if not verbose:
+        logging.getLogger("flwr").setLevel(logging.WARNING)
+    log: list[dict[str, Any]] = []
+    n = len(FeatureStore(Path(cfg.store)))
+    run_simulation(
+        server_app=make_server_app(cfg, data, log),
+        client_app=make_client_app(cfg),
+        num_supernodes=n,
+        backend_config={
+            "client_resources": {"num_cpus": cfg.backend_cpus, "num_gpus": 0.0},
+            "init_args": {"logging_level": logging.ERROR, "log_to_driver": False},
+        },
+        verbose_logging=verbose,
+    )
+    return log

@@ -1,0 +1,106 @@
+"""The window classifier: logistic regression in torch (so Opacus DP-SGD applies), local
+training on one device's windows, and chat-level scoring for the early-warning rule.
+
+Weights travel as two numpy arrays (weight 1 x d, bias 1), the only thing a client sends.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from safetylab.embed import DIM
+from safetylab.grooming.features import ChatVectors
+
+
+@dataclass
+class LocalTraining:
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 0.1
+    pos_weight: float = 3.0  # up-weights positive windows (positives are rare)
+    dp_noise_multiplier: float | None = None  # Opacus DP-SGD when set
+    dp_max_grad_norm: float = 1.0
+    dp_delta: float = 1e-5
+    seed: int = 0
+
+
+def new_model(dim: int = DIM) -> nn.Linear:
+    torch.manual_seed(0)
+    m = nn.Linear(dim, 1)
+    nn.init.zeros_(m.weight)
+    nn.init.zeros_(m.bias)
+    return m
+
+
+def get_weights(m: nn.Module) -> list[np.ndarray]:
+    return [p.detach().cpu().numpy().copy() for p in m.parameters()]
+
+
+def set_weights(m: nn.Module, ws: list[np.ndarray]) -> None:
+    with torch.no_grad():
+        for p, w in zip(m.parameters(), ws, strict=True):
+            p.copy_(torch.as_tensor(w))
+
+
+def stack(chats: list[ChatVectors]) -> tuple[np.ndarray, np.ndarray]:
+    if not chats:
+        return np.zeros((0, DIM), np.float32), np.zeros(0, np.float32)
+    x = np.vstack([c.x for c in chats])
+    y = np.concatenate([np.full(len(c.x), c.label, np.float32) for c in chats])
+    return x, y
+
+
+def train_local(
+    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, cfg: LocalTraining
+) -> tuple[list[np.ndarray], dict[str, float]]:
+    """A few epochs of SGD from `weights`; with DP, Opacus clips per-example gradients, adds
+    noise and its RDP accountant reports epsilon at `dp_delta`."""
+    torch.manual_seed(cfg.seed)
+    model = new_model(x.shape[1])
+    set_weights(model, weights)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=True)
+    engine = None
+    if cfg.dp_noise_multiplier is not None:
+        from opacus import PrivacyEngine
+
+        engine = PrivacyEngine(accountant="rdp")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model, opt, loader = engine.make_private(
+                module=model,
+                optimizer=opt,
+                data_loader=loader,
+                noise_multiplier=cfg.dp_noise_multiplier,
+                max_grad_norm=cfg.dp_max_grad_norm,
+            )
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(cfg.pos_weight))
+    total, n = 0.0, 0
+    for _ in range(cfg.epochs):
+        for xb, yb in loader:
+            if len(xb) == 0:  # Poisson sampling can draw an empty batch
+                continue
+            opt.zero_grad()
+            loss = loss_fn(model(xb).squeeze(-1), yb)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(xb)
+            n += len(xb)
+    metrics = {"loss": total / max(n, 1), "examples": float(len(x))}
+    if engine is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            metrics["epsilon"] = float(engine.get_epsilon(cfg.dp_delta))
+        model = model._module  # unwrap GradSampleModule
+    return get_weights(model), metrics
+
+
+def chat_probs(weights: list[np.ndarray], chats: list[ChatVectors]) -> list[np.ndarray]:
+    w, b = weights
+    return [1 / (1 + np.exp(-(c.x @ w.reshape(-1) + b[0]))) for c in chats]

@@ -1,0 +1,92 @@
+"""report.html of a grooming run: F1 and latency-weighted F1 per round, the latency histogram,
+and the privacy/utility table across runs (`grooming evaluate` compares several)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from safetylab import __version__
+from safetylab.report import lines_with_ci, render
+from safetylab.report.builder import _plt, _png
+
+
+def _setting(m: dict[str, Any]) -> str:
+    c, p = m["config"], m["privacy"]
+    parts = [m["mode"]]
+    if p.get("dp_sgd"):
+        parts.append(f"DP-SGD z={p['dp_sgd']['noise_multiplier']}")
+    if p.get("dp_fedavg"):
+        parts.append(f"DP-FedAvg({p['dp_fedavg']['mode']}) z={p['dp_fedavg']['noise_multiplier']}")
+    if p.get("metric_dp_epsilon"):
+        parts.append(f"metric-DP eps={p['metric_dp_epsilon']}")
+    if c.get("dropout"):
+        parts.append(f"dropout {c['dropout']:.0%}")
+    if c.get("secagg"):
+        parts.append("SecAgg+")
+    return ", ".join(parts)
+
+
+def tradeoff_rows(runs: list[Path]) -> list[dict[str, Any]]:
+    rows = []
+    for r in runs:
+        path = r / "metrics.json"
+        if not path.exists():
+            from safetylab.errors import SafetylabError
+
+            raise SafetylabError(f"{r}: no metrics.json (not a `grooming train` output)")
+        m = json.loads(path.read_text())
+        f = m["final"]
+        rows.append(
+            {
+                "run": r.name,
+                "setting": _setting(m),
+                "f1": f["f1"],
+                "latency_weighted_f1": f["latency_weighted_f1"],
+                "precision": f["precision"],
+                "recall": f["recall"],
+                "latency_median": f["latency_median"],
+                "epsilon": (m["privacy"].get("dp_sgd") or {}).get("epsilon_max"),
+                "metric_dp_epsilon": m["privacy"].get("metric_dp_epsilon"),
+            }
+        )
+    return rows
+
+
+def build_report(out: Path, compare: list[Path] | None = None) -> Path:
+    m = json.loads((out / "metrics.json").read_text())
+    hist = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines() if x]
+    rounds = [h["round"] for h in hist]
+    none = [[None, None]] * len(hist)
+    plots = {
+        "rounds": lines_with_ci(
+            {
+                "F1": (rounds, [h["f1"] for h in hist], none),
+                "latency-weighted F1": (rounds, [h["latency_weighted_f1"] for h in hist], none),
+            },
+            "Server-side evaluation per round",
+            "round",
+            "score",
+        ),  # fmt: skip
+    }
+    if m["latencies"]:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(7, 2.8))
+        ax.hist(m["latencies"], bins=20, color="#4c72b0")
+        ax.set_xlabel("messages seen when the warning was raised (true positives)")
+        ax.set_ylabel("chats")
+        plots["latency"] = _png(fig)
+    rows = tradeoff_rows([out, *(compare or [])])
+    return render(
+        "grooming.html.j2",
+        out / "report.html",
+        title="safetylab grooming: early warning",
+        version=__version__,
+        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        m=m,
+        hist=hist,
+        plots=plots,
+        rows=rows,
+    )
