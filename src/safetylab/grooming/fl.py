@@ -98,13 +98,13 @@ class FeatureStore:
 
 def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def]
     from flwr.client import NumPyClient
-    from flwr.common import Context
+    from flwr.common import ConfigRecord, Context
 
     stores: dict[str, FeatureStore] = {}
 
     class GroomingClient(NumPyClient):
-        def __init__(self, cfg: FLConfig, store: FeatureStore, pid: int):
-            self.cfg, self.store, self.pid = cfg, store, pid
+        def __init__(self, cfg: FLConfig, store: FeatureStore, pid: int, context: Context):
+            self.cfg, self.store, self.pid, self.ctx = cfg, store, pid, context
 
         def fit(self, parameters, config):  # type: ignore[no-untyped-def]
             rnd = int(config.get("round", 0))
@@ -120,7 +120,15 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
                     "seed": self.cfg.seed * 100_003 + rnd * 10_007 + self.pid,
                 }
             )
-            weights, m = train_local(parameters, x, y, local)
+            # The DP accountant's history lives in the node's persistent state, so a client's
+            # epsilon composes over all rounds it was sampled in.
+            hist = None
+            if local.dp_noise_multiplier is not None:
+                rec = self.ctx.state.get("dp")
+                hist = [tuple(h) for h in json.loads(str(rec["history"]))] if rec else []
+            weights, m = train_local(parameters, x, y, local, hist)
+            if hist is not None:
+                self.ctx.state["dp"] = ConfigRecord({"history": json.dumps(hist)})
             return weights, len(x), {k: float(v) for k, v in m.items()}
 
         def evaluate(self, parameters, config):  # type: ignore[no-untyped-def]
@@ -136,7 +144,7 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
         if cfg.store not in stores:
             stores[cfg.store] = FeatureStore(Path(cfg.store))
         pid = int(context.node_config["partition-id"])
-        return GroomingClient(cfg, stores[cfg.store], pid).to_client()
+        return GroomingClient(cfg, stores[cfg.store], pid, context).to_client()
 
     return client_fn
 
@@ -162,13 +170,35 @@ class ServerData:
     test: list[ChatVectors]
 
 
+def save_server_data(data: ServerData, path: Path) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    meta = []
+    for part in ("warmup", "test"):
+        for i, c in enumerate(getattr(data, part)):
+            arrays[f"{part}_{i}"] = c.x
+            meta.append([part, i, c.id, c.user, c.label])
+    np.savez(path, **arrays)
+    path.with_suffix(".json").write_text(json.dumps(meta))
+
+
+def load_server_data(path: Path) -> ServerData:
+    arrays = np.load(path)
+    out: dict[str, list[ChatVectors]] = {"warmup": [], "test": []}
+    for part, i, cid, user, label in json.loads(path.with_suffix(".json").read_text()):
+        out[part].append(ChatVectors(cid, user, label, arrays[f"{part}_{i}"]))
+    return ServerData(out["warmup"], out["test"])
+
+
 def _jsonable(m: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in m.items() if k != "latencies"}
 
 
-def make_server_app(cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] | None = None):  # type: ignore[no-untyped-def]
-    from flwr.common import Context, ndarrays_to_parameters, parameters_to_ndarrays
-    from flwr.server import LegacyContext, ServerApp, ServerConfig
+def server_main(  # type: ignore[no-untyped-def]
+    grid, context, cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] | None = None
+) -> None:
+    """The ServerApp's body: warm-up, strategy (+ DP wrapper), FedAvg rounds (+ SecAgg+)."""
+    from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
+    from flwr.server import LegacyContext, ServerConfig
     from flwr.server.strategy import (
         DifferentialPrivacyClientSideFixedClipping,
         DifferentialPrivacyServerSideFixedClipping,
@@ -261,21 +291,27 @@ def make_server_app(cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] |
             strategy, cfg.dp_noise_multiplier, cfg.dp_clipping_norm, sampled
         )
 
+    ctx = LegacyContext(
+        context=context, config=ServerConfig(num_rounds=cfg.rounds), strategy=strategy
+    )
+    fit_wf = None
+    if cfg.secagg:
+        fit_wf = SecAggPlusWorkflow(
+            num_shares=min(sampled, 5), reconstruction_threshold=min(sampled, 3)
+        )
+    DefaultWorkflow(fit_workflow=fit_wf)(grid, ctx)
+    metrics = {k: v for k, v in ctx.history.metrics_distributed_fit.items()}
+    (out / "fit_metrics.json").write_text(json.dumps(metrics))
+
+
+def make_server_app(cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] | None = None):  # type: ignore[no-untyped-def]
+    from flwr.server import ServerApp
+
     app = ServerApp()
 
     @app.main()
-    def main(grid, context: Context) -> None:  # type: ignore[no-untyped-def]
-        ctx = LegacyContext(
-            context=context, config=ServerConfig(num_rounds=cfg.rounds), strategy=strategy
-        )
-        fit_wf = None
-        if cfg.secagg:
-            fit_wf = SecAggPlusWorkflow(
-                num_shares=min(sampled, 5), reconstruction_threshold=min(sampled, 3)
-            )
-        DefaultWorkflow(fit_workflow=fit_wf)(grid, ctx)
-        metrics = {k: v for k, v in ctx.history.metrics_distributed_fit.items()}
-        (out / "fit_metrics.json").write_text(json.dumps(metrics))
+    def main(grid, context) -> None:  # type: ignore[no-untyped-def]
+        server_main(grid, context, cfg, data, log)
 
     return app
 

@@ -56,10 +56,16 @@ def stack(chats: list[ChatVectors]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_local(
-    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, cfg: LocalTraining
+    weights: list[np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    cfg: LocalTraining,
+    dp_history: list[tuple[float, float, int]] | None = None,
 ) -> tuple[list[np.ndarray], dict[str, float]]:
     """A few epochs of SGD from `weights`; with DP, Opacus clips per-example gradients, adds
-    noise and its RDP accountant reports epsilon at `dp_delta`."""
+    noise and its RDP accountant reports epsilon at `dp_delta`. `dp_history` is this client's
+    accountant history from earlier rounds (extended in place), so epsilon composes over every
+    round the client took part in."""
     torch.manual_seed(cfg.seed)
     model = new_model(x.shape[1])
     set_weights(model, weights)
@@ -71,6 +77,8 @@ def train_local(
         from opacus import PrivacyEngine
 
         engine = PrivacyEngine(accountant="rdp")
+        if dp_history:
+            engine.accountant.history = list(dp_history)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model, opt, loader = engine.make_private(
@@ -97,6 +105,8 @@ def train_local(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             metrics["epsilon"] = float(engine.get_epsilon(cfg.dp_delta))
+        if dp_history is not None:
+            dp_history[:] = [tuple(h) for h in engine.accountant.history]
         model = model._module  # unwrap GradSampleModule
     return get_weights(model), metrics
 

@@ -122,6 +122,9 @@ def run(
         for h in hist:
             if h["round"] in eps:
                 h["epsilon_max"] = eps[h["round"]]
+        with open(out / "history.jsonl", "w") as fh:  # now with the privacy spent per round
+            for h in hist:
+                fh.write(json.dumps(h) + "\n")
     final = hist[-1] if hist else {}
     privacy: dict[str, Any] = {"metric_dp_epsilon": metric_dp}
     if cfg.local.dp_noise_multiplier is not None:

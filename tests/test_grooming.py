@@ -1,0 +1,225 @@
+"""`safetylab grooming`: corpus formats, PANC segmentation, the eSPD rule and metrics with their
+published definitions, and federated training in Flower's simulation engine with DP, dropout
+and a check of everything the server received."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_cli
+
+
+def test_metric_definitions() -> None:
+    from safetylab.grooming.metrics import (
+        latency_weighted_f1,
+        penalty,
+        penalty_factor_for_median,
+        speed,
+        warning_latency,
+    )
+
+    p = penalty_factor_for_median(41)
+    assert p == pytest.approx(math.log(3) / 40)
+    assert penalty(41, p) == pytest.approx(0.5)
+    assert penalty(1, p) == pytest.approx(0.0)
+    assert penalty(10_000, p) == pytest.approx(1.0)
+    # speed = 1 - median penalty of true-positive latencies
+    lat = [1, 41, 81]
+    assert speed(lat, p) == pytest.approx(0.5)
+    assert latency_weighted_f1(0.8, lat, p) == pytest.approx(0.4)
+    assert speed([], p) == 0.0
+    # Warning: at least `skepticism` positives among the last 10 votes; final once raised.
+    votes = [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0]
+    assert warning_latency(votes, 3) == 5
+    assert warning_latency(votes, 4) == 13  # votes 4..13 (1-based) hold four positives
+    assert warning_latency(votes, 5) is None  # never five within any 10 votes
+    assert warning_latency([1] * 12, 10) == 10
+    assert warning_latency([], 1) is None
+
+
+def test_corpus_formats_and_segmentation(tmp_path: Path) -> None:
+    from safetylab.grooming.corpus import load_corpus, load_datapack, load_pan12, read_predators
+
+    r = run_cli("grooming", "simulate", "--out", str(tmp_path), "--users", "40", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    pan = list(load_pan12(tmp_path / "pan12.xml", read_predators(tmp_path / "truth.txt")))
+    pack = list(load_datapack(tmp_path / "chats.json"))
+    assert [c.id for c in pan] == [c.id for c in pack]
+    assert [c.label for c in pan] == [c.label for c in pack]  # labels from predator ids == pack
+    assert [m.text for m in pan[0].messages] == [m.text for m in pack[0].messages]
+    assert any(c.label for c in pack) and not all(c.label for c in pack)
+    seg = load_corpus(tmp_path / "chats.json")
+    assert all(6 <= len(c) <= 150 for c in seg)
+    pos = [c for c in pack if c.label]
+    # Positive chats are cut at their segment separators (four grooming stages here).
+    n_seg = sum(1 for c in seg if c.label)
+    assert n_seg == sum(len(json.loads(c.meta["segments"])) for c in pos)
+    # The PAN12 path (no separators) keeps whole chats within 6..150 messages.
+    assert all(
+        6 <= len(c) <= 150 for c in load_corpus(tmp_path / "pan12.xml", tmp_path / "truth.txt")
+    )
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"chats": [{"id": 1, "label": 3, "segments": []}]}')
+    r = run_cli("grooming", "train", str(bad), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "chats[0].label" in r.stderr
+    (tmp_path / "broken.xml").write_text("<conversations><conversation id='a'><message>")
+    r = run_cli("grooming", "train", str(tmp_path / "broken.xml"), "--truth",
+                str(tmp_path / "truth.txt"), "--out", str(tmp_path / "o"))  # fmt: skip
+    assert r.returncode == 2 and "broken.xml:1" in r.stderr
+    r = run_cli("grooming", "train", str(tmp_path / "pan12.xml"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "--truth" in r.stderr
+
+
+def test_metric_dp_noise_scale() -> None:
+    from safetylab.grooming.features import metric_dp_noise, window_means
+
+    rng = np.random.default_rng(0)
+    z = metric_dp_noise(4000, epsilon=50.0, rng=rng)
+    # |z| ~ Gamma(d, 1/eps): mean d / eps.
+    assert np.linalg.norm(z, axis=1).mean() == pytest.approx(384 / 50.0, rel=0.02)
+    e = np.arange(12, dtype=np.float32).reshape(6, 2)
+    w = window_means(e, 3)
+    assert np.allclose(w[0], e[0]) and np.allclose(w[5], e[3:6].mean(0))
+
+
+@pytest.fixture(scope="module")
+def chats_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("gchats")
+    r = run_cli("grooming", "simulate", "--out", str(d), "--users", "80", "--seed", "1")
+    assert r.returncode == 0, r.stderr
+    return d / "chats.json"
+
+
+def _train(chats: Path, out: Path, *args: str) -> dict:
+    r = run_cli("grooming", "train", str(chats), "--out", str(out), *args)
+    assert r.returncode == 0, r.stderr
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_federated_private_and_robust(chats_file: Path, tmp_path: Path) -> None:
+    """Flower simulation with 30 % of sampled clients dropping out and metric-DP noise on the
+    embeddings still learns; the server only ever received two float arrays and numeric
+    metrics per client."""
+    base = _train(chats_file, tmp_path / "central", "--mode", "centralised", "--rounds", "4")
+    fed = _train(chats_file, tmp_path / "fed", "--rounds", "6", "--fraction-fit", "0.3",
+                 "--dropout", "0.3", "--metric-dp", "1000")  # fmt: skip
+    assert base["final"]["f1"] >= 0.8
+    hist = [json.loads(x) for x in (tmp_path / "fed" / "history.jsonl").read_text().splitlines()]
+    assert [h["round"] for h in hist] == list(range(7))  # round 0 = the warm-up model
+    assert fed["final"]["f1"] >= 0.7 and fed["final"]["f1"] >= hist[0]["f1"]
+    assert 0 < fed["final"]["latency_weighted_f1"] <= fed["final"]["f1"]
+    assert fed["privacy"]["metric_dp_epsilon"] == 1000
+    received = [
+        json.loads(x) for x in (tmp_path / "fed" / "received.jsonl").read_text().splitlines()
+    ]
+    fails = sum(r.get("failures", 0) for r in received)
+    fits = [r for r in received if "arrays" in r]
+    assert fails > 0 and fits  # some sampled clients dropped out, the rounds still completed
+    assert fails / (fails + len(fits)) == pytest.approx(0.3, abs=0.15)
+    for r in fits:
+        assert r["arrays"] == [[[1, 384], "float32"], [[1], "float32"]]
+        assert set(r["metrics"].values()) <= {"float", "int"}
+        assert r["bytes"] < 2000
+    text = (tmp_path / "fed" / "received.jsonl").read_text()
+    for word in ("secret", "parents", "homework"):
+        assert word not in text
+    r = run_cli("grooming", "evaluate", str(tmp_path / "central"), str(tmp_path / "fed"))
+    assert r.returncode == 0 and "metric-DP" in r.stderr and "dropout 30%" in r.stderr
+
+
+def test_dp_sgd_dp_fedavg_and_secagg(chats_file: Path, tmp_path: Path) -> None:
+    dp = _train(chats_file, tmp_path / "dpsgd", "--rounds", "3", "--fraction-fit", "0.3",
+                "--dp-sgd", "0.8")  # fmt: skip
+    eps = dp["privacy"]["dp_sgd"]["epsilon_max"]
+    assert eps is not None and 0 < eps < 50  # Opacus' accountant, reported per run
+    hist = [json.loads(x) for x in (tmp_path / "dpsgd" / "history.jsonl").read_text().splitlines()]
+    assert all(h.get("epsilon_max", 0) > 0 for h in hist[1:])
+    assert sorted(h["epsilon_max"] for h in hist[1:]) == [h["epsilon_max"] for h in hist[1:]]
+    m = _train(chats_file, tmp_path / "dpf", "--rounds", "3", "--fraction-fit", "0.3",
+               "--dp-fedavg", "server", "--dp-fedavg-noise", "0.05")  # fmt: skip
+    assert m["privacy"]["dp_fedavg"]["mode"] == "server" and m["final"]["f1"] >= 0.5
+    s = _train(chats_file, tmp_path / "sa", "--rounds", "2", "--fraction-fit", "0.2", "--secagg")
+    assert s["config"]["secagg"] and s["final"]["f1"] >= 0.5
+    assert "report.html" in {p.name for p in (tmp_path / "sa").iterdir()}
+
+
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_same_apps_run_as_a_real_deployment(tmp_path: Path) -> None:
+    """SuperLink + three SuperNodes as separate processes on 127.0.0.1, and `flwr run` submits
+    the packaged Flower App: the ServerApp/ClientApp code the simulation uses."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from safetylab.grooming.corpus import segment
+    from safetylab.grooming.fl import FLConfig, save_server_data
+    from safetylab.grooming.pipeline import prepare
+    from safetylab.grooming.synth import generate
+
+    chats = segment(generate(users=16, positive_share=0.5, seed=4))
+    store, data, _ = prepare(chats, tmp_path / "d", 50, None, 0)
+    save_server_data(data, tmp_path / "d" / "server.npz")
+    cfg = FLConfig(store=str(store), out=str(tmp_path / "run"), rounds=2, fraction_fit=1.0,
+                   min_fit_clients=3)  # fmt: skip
+    fleet, control, appio, *node_ports = _free_ports(6)
+    home = tmp_path / "flwr"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'[superlink]\ndefault = "deploy"\n\n[superlink.deploy]\n'
+        f'address = "127.0.0.1:{control}"\ninsecure = true\n'
+    )
+    env = {**os.environ, "FLWR_HOME": str(home)}
+    bin_dir = Path(sys.executable).parent
+    procs = [subprocess.Popen(
+        [str(bin_dir / "flower-superlink"), "--insecure", "--fleet-api-address",
+         f"127.0.0.1:{fleet}", "--control-api-address", f"127.0.0.1:{control}",
+         "--serverappio-api-address", f"127.0.0.1:{appio}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
+    try:
+        time.sleep(3)
+        for i, port in enumerate(node_ports):
+            procs.append(subprocess.Popen(
+                [str(bin_dir / "flower-supernode"), "--insecure", "--superlink",
+                 f"127.0.0.1:{fleet}", "--clientappio-api-address", f"127.0.0.1:{port}",
+                 "--node-config", f"partition-id={i}"],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        app = tmp_path / "app"
+        shutil.copytree(Path(__file__).parents[1] / "src/safetylab/grooming/flower_app", app)
+        run_cfg = f"fl-config='{cfg.to_json()}' server-data='{tmp_path / 'd' / 'server.npz'}'"
+        r = subprocess.run(
+            [str(bin_dir / "flwr"), "run", ".", "deploy", "--run-config", run_cfg, "--stream"],
+            cwd=app, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=20)
+    hist = [json.loads(x) for x in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert [h["round"] for h in hist] == [0, 1, 2]
+    received = [
+        json.loads(x) for x in (tmp_path / "run" / "received.jsonl").read_text().splitlines()
+    ]
+    fits = [x for x in received if "arrays" in x]
+    assert len(fits) == 6  # 3 SuperNodes x 2 rounds, each sent only the two weight arrays
+    assert all(x["arrays"] == [[[1, 384], "float32"], [[1], "float32"]] for x in fits)
