@@ -3,14 +3,12 @@ coding the share of papers with each code (Wilson CIs) overall and by publicatio
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from safetylab import __version__
 from safetylab.annotate.agreement import agreement
 from safetylab.annotate.literature import code_summary
 from safetylab.annotate.schema import Schema
@@ -55,8 +53,6 @@ def build_report(task: Path, df: pd.DataFrame, schema: Schema, store: TaskStore)
         "annotate_report.html.j2",
         task / "report.html",
         title=f"safetylab annotate: {task.name}",
-        version=__version__,
-        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         s=summary,
         plots=plots,
     )

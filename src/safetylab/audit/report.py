@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from safetylab import __version__
 from safetylab.records import ANSWER_QUALITIES
 from safetylab.report import bar_with_ci, grouped_bars, render
 
@@ -85,8 +83,6 @@ def build_report(summary: dict[str, Any], pairs: Path, out: Path, per_kind: int 
         "audit.html.j2",
         out,
         title="safetylab audit",
-        version=__version__,
-        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         s=summary,
         plots=plots,
         examples=_examples(pairs, per_kind),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from safetylab import __version__
 from safetylab.report import grouped_bars, heatmap, lines_with_ci, render
 
 LABELS = {
@@ -59,8 +57,6 @@ def build_report(summary: dict[str, Any], out: Path) -> Path:
         "finetune.html.j2",
         out,
         title="safetylab finetune experiment",
-        version=__version__,
-        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         s=summary,
         plots=plots,
         labels=LABELS,

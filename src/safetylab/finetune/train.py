@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
+        dataloader_pin_memory=False,
     )
     if cfg.method == "sft":
         return SFTConfig(**common, completion_only_loss=True, packing=False)
@@ -154,6 +156,14 @@ def _peft_config(cfg: TrainConfig):  # type: ignore[no-untyped-def]
 
 def train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
     """Train, save OUT/model, OUT/train_log.jsonl, OUT/metrics.json; resume if checkpoints exist."""
+    with warnings.catch_warnings():
+        # Library deprecation notices (TRL/transformers) are not the user's to act on.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        return _train(variant, cfg, out)
+
+
+def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
     import datasets
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed

@@ -127,9 +127,10 @@ def evaluate_cmd(
 
     rows = tradeoff_rows(runs)
     for r in rows:
+        eps = f"{r['epsilon']:.2f}" if r["epsilon"] else "-"
         console.print(
             f"{r['run']:28s} {r['setting']:40s} F1 {r['f1']:.3f}  LW-F1"
-            f" {r['latency_weighted_f1']:.3f}  epsilon {r['epsilon'] if r['epsilon'] else '-'}"
+            f" {r['latency_weighted_f1']:.3f}  epsilon {eps}"
         )
     if out:
         out.write_text(json.dumps(rows, indent=2))

@@ -3,12 +3,10 @@ and the privacy/utility table across runs (`grooming evaluate` compares several)
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
-from safetylab import __version__
 from safetylab.report import lines_with_ci, render
 from safetylab.report.builder import _plt, _png
 
@@ -83,8 +81,6 @@ def build_report(out: Path, compare: list[Path] | None = None) -> Path:
         "grooming.html.j2",
         out / "report.html",
         title="safetylab grooming: early warning",
-        version=__version__,
-        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         m=m,
         hist=hist,
         plots=plots,

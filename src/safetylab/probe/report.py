@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from safetylab import __version__
 from safetylab.report import bar_with_ci, heatmap, render
 
 
@@ -37,8 +35,6 @@ def build_report(
         "probe.html.j2",
         out,
         title=f"safetylab probe: {model}",
-        version=__version__,
-        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         s=summary,
         order=order,
         plots=plots,

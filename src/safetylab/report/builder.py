@@ -135,6 +135,13 @@ def render_string(template: str, **context: Any) -> str:
 
 
 def render(template: str, out: Path, **context: Any) -> Path:
+    """Write a report; every page gets the toolkit version and creation time (UTC)."""
+    import datetime as dt
+
+    from safetylab import __version__
+
+    context.setdefault("version", __version__)
+    context.setdefault("created", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     html = render_string(template, **context)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(html, encoding="utf-8")
