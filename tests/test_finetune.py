@@ -172,3 +172,30 @@ def test_experiment_end_to_end_and_resume(demo_out: Path, tiny: Path, tmp_path: 
     assert {p: p.stat().st_mtime for p in out.glob("runs/*/sft/*/metrics.json")} == before
     s2 = json.loads((out / "runs/full/sft/seed-0/probe/summary.json").read_text())
     assert s2["generation"]["sent"] == 0
+
+
+def test_lora_trains_an_adapter_and_writes_a_merged_model(
+    demo_out: Path, tiny: Path, tmp_path: Path
+) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    run_cli("finetune", "variants", str(demo_out), "--out", str(tmp_path / "v"), "-v", "full")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("learning_rate: 0.02\nmax_steps: 4\nmax_length: 96\n")
+    r = run_cli("finetune", "train", "--variant", str(tmp_path / "v" / "full"), "--out",
+                str(tmp_path / "run"), "--base-model", str(tiny), "--config", str(cfg),
+                "--lora")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    base = AutoModelForCausalLM.from_pretrained(tiny)
+    n_base = sum(p.numel() for p in base.parameters())
+    assert m["lora"] and 0 < m["trainable_params"] < 0.05 * n_base
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "run" / "model")
+    assert not (tmp_path / "run" / "model" / "adapter_config.json").exists()
+    changed = [
+        n
+        for (n, a), (_, b) in zip(base.named_parameters(), merged.named_parameters(), strict=True)
+        if not torch.equal(a, b)
+    ]
+    assert changed and all("proj" in n for n in changed)  # only the adapted linear layers

@@ -129,8 +129,12 @@ def test_federated_private_and_robust(chats_file: Path, tmp_path: Path) -> None:
     text = (tmp_path / "fed" / "received.jsonl").read_text()
     for word in ("secret", "parents", "homework"):
         assert word not in text
-    r = run_cli("grooming", "evaluate", str(tmp_path / "central"), str(tmp_path / "fed"))
+    r = run_cli(
+        "grooming", "evaluate", str(tmp_path / "fed"), str(tmp_path / "central"), "--report"
+    )
     assert r.returncode == 0 and "metric-DP" in r.stderr and "dropout 30%" in r.stderr
+    html = (tmp_path / "fed" / "report.html").read_text()
+    assert "Privacy / utility" in html and "centralised" in html
 
 
 def test_dp_sgd_dp_fedavg_and_secagg(chats_file: Path, tmp_path: Path) -> None:

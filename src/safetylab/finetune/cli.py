@@ -74,9 +74,14 @@ def train_cmd(
     if lora is not None:
         cfg.lora.enabled = lora
     m = train(variant, cfg, out)
+    loss = (
+        f"loss {m['first_loss']:.3f} -> {m['last_loss']:.3f}"
+        if m["first_loss"] is not None
+        else f"train loss {m['train_loss']:.3f}"
+    )
     console.print(
-        f"{m['method']} on {m['examples']} examples: {m['steps']} steps, loss"
-        f" {m['first_loss']:.3f} -> {m['last_loss']:.3f}, {m['tokens_per_s']} tokens/s,"
+        f"{m['method']} on {m['examples']} examples: {m['steps']} steps, {loss},"
+        f" {m['tokens_per_s']} tokens/s,"
         f" peak RSS {m['peak_rss_mb']} MB"
         + (f" (resumed from {m['resumed_from']})" if m["resumed_from"] else "")
     )

@@ -212,6 +212,7 @@ def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
     result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - t0
 
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     final = trainer.model
     if cfg.lora.enabled and cfg.merge_lora:
         final = final.merge_and_unload()
@@ -240,7 +241,8 @@ def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
         "tokens": int(tokens),
         "tokens_per_s": round(new_tokens / seconds, 1) if seconds else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
+        "trainable_params": trainable,
+        "lora": cfg.lora.enabled,
         "model": str(out / "model"),
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))

@@ -121,9 +121,12 @@ def train_cmd(
 def evaluate_cmd(
     runs: list[Path] = typer.Argument(..., help="Run directories from `grooming train`."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write a comparison table (JSON)."),
+    report: bool = typer.Option(
+        False, "--report", help="Rebuild the first run's report.html with every run in its table."
+    ),
 ) -> None:
     """Compare runs: utility (F1, latency-weighted F1) against privacy (epsilon, noise)."""
-    from safetylab.grooming.report import tradeoff_rows
+    from safetylab.grooming.report import build_report, tradeoff_rows
 
     rows = tradeoff_rows(runs)
     for r in rows:
@@ -135,3 +138,5 @@ def evaluate_cmd(
     if out:
         out.write_text(json.dumps(rows, indent=2))
         console.print(f"wrote {out}")
+    if report:
+        console.print(f"wrote {build_report(runs[0], list(runs[1:]))}")
