@@ -47,7 +47,9 @@ def train_cmd(
     mode: str = typer.Option("federated", help="federated or centralised (baseline)."),
     rounds: int = typer.Option(20),
     fraction_fit: float = typer.Option(0.1, help="Share of clients sampled per round."),
-    num_clients: int | None = typer.Option(None, help="Use only the first N client users."),
+    num_clients: int | None = typer.Option(
+        None, help="Keep about N client users (the first N/0.75 users; 25 % go to warm-up/test)."
+    ),
     window: int = typer.Option(50, help="Messages per window (W)."),
     skepticism: int = typer.Option(5, help="Positive votes of the last 10 that raise a warning."),
     epochs: int = typer.Option(1, help="Local epochs per round."),
