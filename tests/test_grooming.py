@@ -199,7 +199,18 @@ def test_same_apps_run_as_a_real_deployment(tmp_path: Path) -> None:
          "--serverappio-api-address", f"127.0.0.1:{appio}"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
     try:
-        time.sleep(3)
+        import socket
+
+        deadline = time.time() + 90  # a cold venv takes a while to import Flower
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", control), timeout=1).close()
+                socket.create_connection(("127.0.0.1", fleet), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "SuperLink did not start"
+                assert procs[0].poll() is None, "SuperLink exited"
+                time.sleep(0.5)
         for i, port in enumerate(node_ports):
             procs.append(subprocess.Popen(
                 [str(bin_dir / "flower-supernode"), "--insecure", "--superlink",
