@@ -191,8 +191,10 @@ def test_same_apps_run_as_a_real_deployment(tmp_path: Path) -> None:
         f'[superlink]\ndefault = "deploy"\n\n[superlink.deploy]\n'
         f'address = "127.0.0.1:{control}"\ninsecure = true\n'
     )
-    env = {**os.environ, "FLWR_HOME": str(home)}
     bin_dir = Path(sys.executable).parent
+    # SuperLink and SuperNodes start their helpers (flower-superexec, ...) from PATH.
+    env = {**os.environ, "FLWR_HOME": str(home),
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
     procs = [subprocess.Popen(
         [str(bin_dir / "flower-superlink"), "--insecure", "--fleet-api-address",
          f"127.0.0.1:{fleet}", "--control-api-address", f"127.0.0.1:{control}",
