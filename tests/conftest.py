@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 HH = ROOT.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
+HH_LABELS = ROOT.parent / "shared" / "data" / "hh-audit-labels" / "dev.jsonl"
 DEMO = ROOT / "src" / "safetylab" / "demo" / "hh_sample.jsonl"
 
 

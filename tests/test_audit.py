@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from tests.conftest import DEMO, run_cli, write_jsonl
+from safetylab.audit.quality import PAPER_LABELS
+from tests.conftest import DEMO, HH_LABELS, run_cli, write_jsonl
 
 
 def _audit(*args: str) -> subprocess.CompletedProcess:
@@ -64,8 +66,52 @@ def test_demo_summary_and_report(demo_out: Path) -> None:
     assert "benign" in s["by_harm_category"] and "religion:muslim" in s["by_identity_group"]
     html = (demo_out / "report.html").read_text()
     assert "<script>alert" not in html  # dataset text is escaped
-    assert "&lt;script&gt;alert(" in html
     assert html.count("data:image/png;base64,") >= 2
+    paper = o["chosen"]["paper"]
+    assert sum(v["k"] for v in paper.values()) == 40
+    assert paper["unhelpful"]["k"] == o["chosen_refusal"]["k"] + o["chosen_evasive"]["k"]
+
+
+def test_demo_mistakes_a_user_saw_are_fixed(demo_out: Path) -> None:
+    """Fitting refusals and rebuttals of a harmful ask are acceptable, not harmful (issue 11)."""
+    df = pd.read_parquet(demo_out / "pairs.parquet").set_index("source_line")
+    for line, start in (
+        (13, "I can't help you evade taxes"),
+        (18, "Research shows immigrants"),
+        (22, "No, that's an antisemitic conspiracy theory"),
+    ):
+        assert df.loc[line, "chosen"].startswith(start)
+        assert df.loc[line, "chosen_quality"] == "acceptable", (line, df.loc[line].to_dict())
+    shown = (demo_out / "report.html").read_text()
+    assert "evade taxes" not in shown.split("chosen answer is harmful")[-1].split("<h")[0]
+
+
+def test_report_escapes_dataset_text(tmp_path: Path) -> None:
+    rows = [
+        {
+            "chosen": "\n\nHuman: How do I hurt someone?\n\nAssistant: Hit them with "
+            "<script>alert('x')</script> a bat.",
+            "rejected": "\n\nHuman: How do I hurt someone?\n\nAssistant: I can't help.",
+        }
+    ]
+    src = write_jsonl(tmp_path / "x.jsonl", rows)
+    assert _audit(str(src), "--out", str(tmp_path / "o")).returncode == 0
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
+
+
+def test_audit_agrees_with_the_paper_authors(tmp_path: Path) -> None:
+    """The HH audit paper's own labels of chosen answers (development half; the other half is
+    held back outside the team): acceptable / harmful / unhelpful."""
+    dev = HH_LABELS
+    if not dev.exists():
+        pytest.skip(f"{dev} not found")
+    assert _audit(str(dev), "--out", str(tmp_path / "o")).returncode == 0
+    df = pd.read_parquet(tmp_path / "o" / "pairs.parquet")
+    gold = pd.read_json(dev, lines=True)["label"]
+    pred = df["chosen_quality"].map(PAPER_LABELS)
+    assert (pred == gold).mean() >= 0.68
+    assert abs((pred == "acceptable").mean() - (gold == "acceptable").mean()) <= 0.06
 
 
 def test_real_hh_rows(tmp_path: Path, hh_rows: list[dict]) -> None:

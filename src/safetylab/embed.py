@@ -6,6 +6,7 @@ One lazily-loaded instance per process: every capability that embeds text shares
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -52,3 +53,25 @@ class Embedder:
             show_progress_bar=False,
         )
         return vecs.astype(np.float32, copy=False)
+
+
+class EmbeddingCache:
+    """Texts recur (boilerplate refusals, repeated requests): encode each once per process."""
+
+    def __init__(self, embedder: Embedder | None = None, max_items: int = 200_000):
+        self.embedder = embedder or Embedder()
+        self.max_items = max_items
+        self._store: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._store))
+        if todo:
+            for t, v in zip(todo, self.embedder.encode(todo), strict=True):
+                self._store[t] = v
+            while len(self._store) > self.max_items:
+                self._store.popitem(last=False)
+        return (
+            np.vstack([self._store[t] for t in texts])
+            if texts
+            else np.zeros((0, DIM), dtype=np.float32)
+        )

@@ -56,14 +56,42 @@ class PreferencePair:
         return sum(t.role == "human" for t in self.context)
 
 
+INVALID = "invalid"  # not text, empty, or a language the classifier was not built for
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """A classifier's verdict on one (prompt, response)."""
+    """A classifier's verdict on one (prompt, response).
 
-    label: ResponseClass
+    `label` is a response class, or `INVALID` with `invalid_reason` saying why ("not text",
+    "empty", "language:zh"): invalid answers are reported, never counted in a rate.
+    """
+
+    label: str
     confidence: float
     styles: dict[str, bool] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+    invalid_reason: str | None = None
 
-    def as_row(self) -> dict[str, object]:
-        return {"label": self.label, "confidence": round(self.confidence, 4), **self.styles}
+    @property
+    def valid(self) -> bool:
+        return self.label != INVALID
+
+    @property
+    def refused(self) -> bool | None:
+        """Full or partial refusal; None for an invalid answer."""
+        return None if not self.valid else self.label != "full_compliance"
+
+    def to_record(self, prefix: str = "") -> dict[str, object]:
+        """The columns every table of judgements carries (label, confidence, one per style)."""
+        rec: dict[str, object] = {
+            f"{prefix}label": self.label,
+            f"{prefix}confidence": round(self.confidence, 4),
+        }
+        rec.update({f"{prefix}{s}": bool(self.styles.get(s, False)) for s in STYLES})
+        rec[f"{prefix}invalid_reason"] = self.invalid_reason
+        return rec
+
+    @classmethod
+    def invalid(cls, reason: str) -> Judgement:
+        return cls(INVALID, 0.0, {s: False for s in STYLES}, {}, reason)

@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 
 from safetylab.audit.featurize import Featurizer
 from safetylab.audit.flags import DuplicateIndex, pair_hash
-from safetylab.audit.heads import AuditHeads, request_text
-from safetylab.audit.quality import quality_verdicts
+from safetylab.audit.harm import HarmHead, request_text
+from safetylab.audit.quality import AnswerEvidence, quality_verdicts
 from safetylab.classify.features import normalize_text
 from safetylab.errors import InputError, SafetylabError
 from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
@@ -105,8 +105,8 @@ def _part_path(out: Path, k: int) -> Path:
 class Auditor:
     def __init__(self, cfg: AuditConfig):
         self.cfg = cfg
-        self.heads = AuditHeads.load()
-        self.fz = Featurizer(self.heads, str(cfg.classifier) if cfg.classifier else None)
+        self.harm_head = HarmHead.load()
+        self.fz = Featurizer(self.harm_head, str(cfg.classifier) if cfg.classifier else None)
         self.lexicon = IdentityLexicon.from_file(cfg.lexicon) if cfg.lexicon else IdentityLexicon()
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
 
@@ -121,32 +121,21 @@ class Auditor:
         chosen = [p.chosen for p in pairs]
         rejected = [p.rejected for p in pairs]
         # Models see normalised text (typographic quotes -> ASCII); outputs keep the original.
-        nf, nl = [normalize_text(x) for x in firsts], [normalize_text(x) for x in lasts]
+        nl = [normalize_text(x) for x in lasts]
         answers = [normalize_text(a) for a in chosen + rejected]
         humans = [
             [normalize_text(t.text) for t in p.context if t.role == "human"] or [nl[i]]
             for i, p in enumerate(pairs)
         ]
-        # One encode call for every text in the batch; later look-ups hit the cache.
-        self.fz.cache.encode(
-            self.fz.texts_to_encode(
-                [h for hs in humans for h in hs]
-                + [request_text(f, x) for f, x in zip(nf, nl, strict=True)],
-                answers,
-            )
-        )
-        harm = self.fz.conversation_harm(humans, self.heads)
-        judg = self.fz.classifier.predict(nl + nl, answers)
-        feats = self.fz.answer_features(
-            nf + nf,
-            nl + nl,
-            answers,
-            self.heads,
-            judgements=judg,
-            harm=np.vstack([harm, harm]),
-        )
+        harm = self.fz.conversation_harm(humans)
+        clf = self.fz.classifier
+        judg, feats = clf.predict_with_features(nl + nl, answers)
+        evidence = [
+            AnswerEvidence.from_features(j, x, clf.rules.names, not a.strip())
+            for j, x, a in zip(judg, feats, answers, strict=True)
+        ]
         n = len(pairs)
-        cats = self.heads.categories
+        cats = self.harm_head.categories
         cols: dict[str, list[Any]] = {
             "source_file": [p.source.file for p in pairs],
             "source_line": [p.source.line for p in pairs],
@@ -161,18 +150,20 @@ class Auditor:
             ],
             "subset": [subset_of(p.source.file, p.split) for p in pairs],
         }
+        b = cats.index("benign")
+        harmful = harm[:, b] < 1.0 - self.cfg.harm_threshold
         labels = []
-        for row in harm:
+        for row, bad in zip(harm, harmful, strict=True):
             hits = [
                 c for j, c in enumerate(cats) if c != "benign" and row[j] >= self.cfg.harm_threshold
             ]
-            labels.append(hits or ["benign"])
+            if bad and not hits:  # harmful, no category sure: name the likeliest
+                hits = [max((c for c in cats if c != "benign"), key=lambda c: row[cats.index(c)])]
+            labels.append(hits if bad else ["benign"])
         cols["harm_categories"] = labels
         cols["harm_top"] = [cats[int(np.argmax(r))] for r in harm]
-        cols["prompt_harmful"] = [lab != ["benign"] for lab in labels]
-        quality = quality_verdicts(
-            self.heads.quality_proba(feats), judg, answers, cols["prompt_harmful"] * 2
-        )
+        cols["prompt_harmful"] = [bool(x) for x in harmful]
+        quality = quality_verdicts(evidence, cols["prompt_harmful"] * 2)
         for j, c in enumerate(cats):
             cols[f"harm_{c}"] = [round(float(v), 4) for v in harm[:, j]]
         for side, off in (("chosen", 0), ("rejected", n)):

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from safetylab.audit.quality import PAPER_LABELS, UNCLASSIFIED
 from safetylab.records import ANSWER_QUALITIES, RESPONSE_CLASSES
 from safetylab.stats import rate, rate_table
 
@@ -47,6 +48,12 @@ def build_summary(
                 q: rate(int((df[f"{side}_quality"] == q).sum()), n) for q in ANSWER_QUALITIES
             },
             "label": {c: rate(int((df[f"{side}_label"] == c).sum()), n) for c in RESPONSE_CLASSES},
+            # the audit paper's three labels: unhelpful = refusal + evasive
+            "paper": {
+                p: rate(int(df[f"{side}_quality"].map(PAPER_LABELS).eq(p).sum()), n)
+                for p in ("acceptable", "harmful", "unhelpful")
+            },
+            "unclassified": int((df[f"{side}_quality"] == UNCLASSIFIED).sum()),
         }
         for m in SIDE_METRICS:
             overall[f"{side}_{m}"] = rate(int(df[f"{side}_{m}"].sum()), n)

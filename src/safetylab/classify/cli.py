@@ -7,11 +7,10 @@ from pathlib import Path
 
 import typer
 
-from safetylab.classify.model import DEFAULT_THRESHOLD
 from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
-from safetylab.records import RESPONSE_CLASSES, STYLES
+from safetylab.records import INVALID, RESPONSE_CLASSES, STYLES
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -30,31 +29,40 @@ def run(
     prompt_col: str = typer.Option("prompt", help="Column holding the prompt."),
     response_col: str = typer.Option("completion", help="Column holding the model's answer."),
     model: Path | None = typer.Option(None, "--model", help="Heads trained with `classify train`."),
-    threshold: float | None = typer.Option(None, help="Cascade: stage-1 confidence to accept."),
     overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Add `label`, `confidence` and one boolean column per style to INPUT, write OUTPUT."""
+    """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT.
+
+    Answers that are not text, empty, or not in English get the label `invalid` (with the
+    reason) instead of a guess; they are counted and named, never folded into a class."""
     from safetylab.classify.model import ResponseClassifier
     from safetylab.io.tables import read_table, write_table
 
     if output.exists() and not overwrite:
         raise InputError(str(output), None, "exists; pass --overwrite to replace it")
     df = read_table(input, required=[prompt_col, response_col])
-    clash = [c for c in ("label", "confidence", *STYLES) if c in df.columns]
+    out_cols = ("label", "confidence", *STYLES, "invalid_reason")
+    clash = [c for c in out_cols if c in df.columns]
     if clash:
         raise InputError(str(input), None, f"already has output column(s) {clash}; rename them")
-    clf = ResponseClassifier(model, threshold=threshold)
+    clf = ResponseClassifier(model)
     with progress_bar("classifying", len(df), quiet) as advance:
         preds = clf.predict(df[prompt_col].tolist(), df[response_col].tolist(), progress=advance)
-    df["label"] = [j.label for j in preds]
-    df["confidence"] = [round(j.confidence, 4) for j in preds]
-    for s in STYLES:
-        df[s] = [j.styles[s] for j in preds]
+    recs = [j.to_record() for j in preds]
+    for c in out_cols:
+        df[c] = [r[c] for r in recs]
     write_table(df, output)
     if not quiet:
         counts = df["label"].value_counts().reindex(RESPONSE_CLASSES, fill_value=0).to_dict()
         console.print(f"wrote {output} ({len(df)} rows): {counts}")
+        bad = df.loc[df["label"] == INVALID, "invalid_reason"].value_counts()
+        if len(bad):
+            console.print(
+                f"[yellow]warning:[/] {int(bad.sum())} answers not classified "
+                f"({', '.join(f'{k}: {v}' for k, v in bad.items())}); "
+                "label 'invalid', reason in column invalid_reason"
+            )
 
 
 def _labelled_rows(data: Path, prompt_col: str, response_col: str) -> list[dict]:
@@ -86,56 +94,151 @@ def _labelled_rows(data: Path, prompt_col: str, response_col: str) -> list[dict]
 
 @app.command("train")
 def train(
-    data: Path = typer.Argument(
-        ...,
+    data: Path | None = typer.Argument(
+        None,
         help="Labelled table: prompt, response columns + `label` "
         "(+ optional boolean style columns).",
     ),
     out: Path = typer.Option(..., "--out", help="Directory for the trained heads."),
     prompt_col: str = typer.Option("prompt"),
     response_col: str = typer.Option("completion"),
-    include_builtin: bool = typer.Option(True, help="Also train on the shipped examples."),
-    threshold: float = typer.Option(
-        DEFAULT_THRESHOLD, help="Cascade threshold stored with the heads."
+    include_builtin: bool = typer.Option(
+        True, help="Also train on the shipped heads' data (needs the shared data folder)."
+    ),
+    add_source: list[str] = typer.Option(
+        [],
+        "--add-source",
+        help="Also train on a real labelled source: gptfuzz, diasafety, do-not-answer "
+        "(do-not-answer is CC-BY-NC-SA: weights trained on it are for non-commercial use).",
+    ),
+    ngrams: bool = typer.Option(
+        False, "--ngrams", help="Add word n-grams (learns your models' own phrasings)."
+    ),
+    taxonomy: Path | None = typer.Option(
+        None, "--taxonomy", help="Your taxonomy YAML (signal and style patterns)."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Retrain the heads on your own labelled data; use them with `--model DIR`."""
-    from safetylab.classify.model import packaged_training_rows, train_heads
+    """Train heads on your own labelled answers (and/or real sources); use with `--model DIR`."""
+    import pandas as pd
 
-    rows = _labelled_rows(data, prompt_col, response_col)
+    from safetylab.classify import sources
+    from safetylab.classify.model import PACKAGED_WEIGHTS, packaged_training_frame, train_heads
+
+    frames = []
+    if data is not None:
+        own = pd.DataFrame(_labelled_rows(data, prompt_col, response_col))
+        own["source"] = str(data)
+        frames.append(own)
     if include_builtin:
-        rows += packaged_training_rows()
+        frames.append(packaged_training_frame())
+    for name in add_source:
+        df = sources.load(name)
+        if df["label"].isna().all():  # binary refusal labels only
+            df = df[df["refused"].notna()].copy()
+            df["label"] = df["refused"].map({True: "full_refusal", False: "full_compliance"})
+        frames.append(df[df["label"].notna()])
+    if not frames:
+        raise InputError("classify train", None, "nothing to train on: give DATA or --add-source")
+    rows = pd.concat(frames, ignore_index=True)
+    from safetylab.lexicon import load_yaml
+
     heads = train_heads(
         rows,
-        threshold=threshold,
+        taxonomy=load_yaml(taxonomy) if taxonomy else None,
+        source_weights=PACKAGED_WEIGHTS,
         progress=None if quiet else (lambda s: console.print(f"training: {s}")),
+        ngrams=ngrams,
     )
-    heads.card["source"] = str(data)
+    heads.card["trained_on"] = [str(data)] if data else []
+    heads.card["trained_on"] += list(add_source)
+    if "do-not-answer" in add_source:
+        heads.card["licence_note"] = "trained on Do-Not-Answer (CC-BY-NC-SA-4.0): non-commercial"
     heads.save(out)
     if not quiet:
-        console.print(f"wrote {out} ({len(rows)} training rows)")
+        console.print(f"wrote {out} ({len(rows)} training rows: {heads.card['sources']})")
 
 
 @app.command("eval")
 def evaluate_cmd(
-    data: Path = typer.Argument(..., help="Labelled table (same columns as for train)."),
+    data: Path | None = typer.Argument(
+        None, help="Labelled table (same columns as for train); omit with --real."
+    ),
     prompt_col: str = typer.Option("prompt"),
     response_col: str = typer.Option("completion"),
     model: Path | None = typer.Option(None, "--model"),
+    real: bool = typer.Option(
+        False,
+        "--real",
+        help="Measure on the real human-labelled sources in the shared data folder, per source "
+        "and model, beside the refusal-phrase baseline.",
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics here."),
 ) -> None:
-    """Accuracy, macro-F1, per-class scores and the confusion matrix on labelled data."""
+    """Accuracy, macro-F1 and per-class F1 with 95 % intervals, confusion, calibration."""
     from safetylab.classify.evaluate import evaluate, format_confusion
     from safetylab.classify.model import ResponseClassifier
 
-    m = evaluate(ResponseClassifier(model), _labelled_rows(data, prompt_col, response_col))
-    console.print(f"n={m['n']} accuracy={m['accuracy']:.3f} macro_f1={m['macro_f1']:.3f}")
-    for c, v in m["per_class"].items():
+    clf = ResponseClassifier(model)
+    if real:
+        from safetylab.classify.validate import validate
+
+        m = validate(clf)
+        print_validation(m)
+    elif data is None:
+        raise InputError("classify eval", None, "give a labelled DATA file, or --real")
+    else:
+        m = evaluate(clf, _labelled_rows(data, prompt_col, response_col))
         console.print(
-            f"  {c:16s} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} "
-            f"n={v['support']}"
+            f"n={m['n']} accuracy={m['accuracy']:.3f} {_ci(m['accuracy_ci95'])} "
+            f"macro_f1={m['macro_f1']:.3f} {_ci(m['macro_f1_ci95'])} "
+            f"ECE={m['calibration']['ece']:.3f} invalid={m['invalid']}"
         )
-    console.print(format_confusion(m))
+        for c, v in m["per_class"].items():
+            console.print(
+                f"  {c:16s} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} "
+                f"{_ci(v['f1_ci95'])} n={v['support']}"
+            )
+        console.print(format_confusion(m))
     if json_out:
         json_out.write_text(json.dumps(m, indent=2))
+
+
+def _ci(ci: list) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci and ci[0] is not None else ""
+
+
+def print_validation(m: dict) -> None:
+    g = m["gptfuzz_evaluate"]
+    t, b = g["three_class"], g["three_class"]["phrase_baseline"]
+    console.print(
+        f"GPTFuzz evaluate (n={t['n']}): accuracy {t['accuracy']:.3f} {_ci(t['accuracy_ci95'])}, "
+        f"macro-F1 {t['macro_f1']:.3f} {_ci(t['macro_f1_ci95'])}; phrase list "
+        f"{b['accuracy']:.3f} / {b['macro_f1']:.3f}"
+    )
+    r = g["refused"]
+    console.print(
+        f"  complied-or-not: accuracy {r['accuracy']:.3f} {_ci(r['accuracy_ci95'])}, phrase list "
+        f"{r['phrase_baseline']['accuracy']:.3f}; ECE {r['calibration']['ece']:.3f}"
+    )
+    d = m["do_not_answer"]
+    console.print(
+        f"Do-Not-Answer refusal (action 0) vs compliance (2, 5), n={d['all']['n']}: accuracy "
+        f"{d['all']['accuracy']:.3f} {_ci(d['all']['accuracy_ci95'])}, phrase list "
+        f"{d['all']['phrase_baseline']['accuracy']:.3f}; ECE {d['all']['calibration']['ece']:.3f}"
+    )
+    for model, v in d["per_model"].items():
+        console.print(
+            f"  {model:16s} n={v['n']:4d} accuracy {v['accuracy']:.3f} {_ci(v['accuracy_ci95'])}"
+            f"  phrase list {v['phrase_baseline']['accuracy']:.3f}"
+        )
+    for k, v in d["action_styles"].items():
+        console.print(
+            f"  {k}: {'/'.join(v['styles'])} flagged {v['flagged']['rate']:.3f}, "
+            f"called a refusal {v['called_refusal']['rate']:.3f} (n={v['flagged']['n']})"
+        )
+    for name, v in m["self_written"].items():
+        console.print(
+            f"self-written {name} (rule checks, not evidence): accuracy {v['accuracy']:.3f}, "
+            f"macro-F1 {v['macro_f1']:.3f}"
+        )

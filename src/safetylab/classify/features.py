@@ -1,7 +1,11 @@
-"""Cheap, interpretable features of a response: taxonomy pattern hits by position, and shape.
+"""What an answer does, sentence by sentence, as a fixed set of named numbers.
 
-These are the first stage of the cascade and part of every head's input. The patterns come from
-the taxonomy YAML, so a user's own taxonomy file changes the features without code.
+The taxonomy's signal patterns (refusal, capability limit, discouragement, redirect, bridge,
+compliance, empathy) are matched per sentence; the features say where they occur relative to each
+other and to the content — a refusal alone, a refusal followed by an answer, an answer that ends
+by withholding part of it. Phrasing-specific n-grams are left out on purpose: they memorise the
+training sources and do not transfer to other models' answers. The patterns come from the
+taxonomy YAML, so a user's own taxonomy file changes the features without code.
 """
 
 from __future__ import annotations
@@ -14,11 +18,22 @@ import numpy as np
 from safetylab.lexicon import builtin
 from safetylab.records import STYLES
 
-HEAD_CHARS = 220
-TAIL_CHARS = 220
-_SENT = re.compile(r"(?<=[.!?])\s+")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
+SIGNALS = (
+    "refusal",
+    "capability",
+    "discourage",
+    "redirect",
+    "warning",
+    "evasive",
+    "pushback",
+    "bridge",
+    "compliance",
+    "empathy",
+)
+# Sentences carrying one of these are not "content" (they talk about the answer, not give it).
+_META = ("refusal", "capability", "discourage", "redirect", "warning", "empathy")
+_META_STYLES = ("moralizing", "assumes_harmful_intent", "stereotype_correction")
+HEAD_SENTS = 2  # the opening: where refusals sit
 
 _TYPOGRAPHY = str.maketrans(
     {
@@ -32,95 +47,193 @@ _TYPOGRAPHY = str.maketrans(
         "\u2014": " - ",
     }
 )
+_SPLIT = re.compile(r"(?<=[.!?…])[\"')\]]?\s+|\n+")
+# Jailbreak personas and chat roles ("[ChatGPT 💬]:", "AIM:", "DAN:", "Assistant:") head a line.
+_PERSONA = re.compile(r"^\s*(?:`{3}\w*\s*)?(?:\[[^\]\n]{1,40}\]:?|[A-Z][\w#.()\- ]{0,24}:)[ \t]*")
+_LIST = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•+])\s+\S")
+_CODE = re.compile(r"```|^ {4}\S", re.MULTILINE)
+_WORD = re.compile(r"[a-z][a-z']+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_STOP = frozenset(builtin("stopwords")["words"])
 
 
 def normalize_text(text: str) -> str:
     """Typographic quotes and dashes to ASCII: real answers (HH-RLHF among them) write "can’t",
-    and every pattern, n-gram and training example says "can't"."""
+    and every pattern says "can't"."""
     return text.translate(_TYPOGRAPHY)
 
 
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items, with persona tags stripped from the start of each line."""
+    out = []
+    for line in (text or "").split("\n"):
+        line = _PERSONA.sub("", line, count=1)
+        out += [s.strip() for s in _SPLIT.split(line) if s and s.strip()]
+    return out
+
+
 def _compile(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE)
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+@dataclass
+class Sentence:
+    text: str
+    signals: frozenset[str]
+    styles: frozenset[str]
+    is_list: bool
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    @property
+    def meta(self) -> bool:
+        return bool(self.signals.intersection(_META) or self.styles.intersection(_META_STYLES))
 
 
 @dataclass
 class RuleSet:
-    refusal: re.Pattern[str]
-    compliance: re.Pattern[str]
-    discourage: re.Pattern[str]
+    """The taxonomy's patterns, compiled: per-sentence signals and styles."""
+
+    signals: dict[str, re.Pattern[str]]
     styles: dict[str, re.Pattern[str]]
 
     @classmethod
     def from_taxonomy(cls, tax: dict | None = None) -> RuleSet:
         tax = tax or builtin("taxonomy")
-        return cls(
-            refusal=_compile(tax["refusal_patterns"]),
-            compliance=_compile(tax["compliance_patterns"]),
-            discourage=_compile(tax["discourage_patterns"]),
-            styles={
-                s: _compile(tax["styles"][s]["patterns"])
-                for s in STYLES
-                if s in tax.get("styles", {})
-            },
-        )
+        signals = {s: _compile(tax["signals"][s]) for s in SIGNALS if s in tax.get("signals", {})}
+        styles = {}
+        for s in STYLES:
+            spec = tax.get("styles", {}).get(s)
+            if not spec:
+                continue
+            if "signal" in spec:
+                styles[s] = signals[spec["signal"]]
+            else:
+                styles[s] = _compile(spec["patterns"])
+        return cls(signals, styles)
 
-    @property
-    def names(self) -> list[str]:
-        base = []
-        for grp in ("refusal", "compliance", "discourage"):
-            base += [f"{grp}_head", f"{grp}_tail", f"{grp}_all"]
-        base += [f"style_{s}" for s in self.styles]
-        return base + [
-            "log_words",
-            "n_sentences",
-            "question_frac",
-            "ends_question",
-            "has_list",
-            "has_code",
-            "non_ascii_frac",
-            "empty",
-            "refusal_first_sentence",
-            "words_after_refusal",
-        ]
-
-    def featurize(self, response: str) -> np.ndarray:
-        r = response or ""
-        head, tail = r[:HEAD_CHARS], r[-TAIL_CHARS:]
-        feats: list[float] = []
-        for pat in (self.refusal, self.compliance, self.discourage):
-            feats += [
-                min(len(pat.findall(head)), 3),
-                min(len(pat.findall(tail)), 3),
-                min(len(pat.findall(r)), 5),
-            ]
-        feats += [min(len(p.findall(r)), 3) for p in self.styles.values()]
-        words = len(r.split())
-        sents = [s for s in _SENT.split(r.strip()) if s] if r.strip() else []
-        nq = sum(s.rstrip().endswith("?") for s in sents)
-        first = sents[0] if sents else ""
-        m = self.refusal.search(r)
-        after = len(r[m.end() :].split()) if m else 0
-        feats += [
-            np.log1p(words),
-            min(len(sents), 30) / 10,
-            nq / max(len(sents), 1),
-            float(r.rstrip().endswith("?")),
-            float(bool(re.search(r"(?m)^\s*(?:\d+[.)]|[-*•])\s", r))),
-            float("```" in r or bool(re.search(r"(?m)^ {4}\S", r))),
-            len(_NON_ASCII.findall(r[:400])) / max(len(r[:400]), 1),
-            float(words == 0),
-            float(bool(self.refusal.search(first))),
-            np.log1p(after),
-        ]
-        return np.asarray(feats, dtype=np.float32)
-
-    def featurize_many(self, responses: list[str]) -> np.ndarray:
-        return (
-            np.vstack([self.featurize(r) for r in responses])
-            if responses
-            else np.zeros((0, len(self.names)), dtype=np.float32)
-        )
+    def sentences(self, response: str) -> list[Sentence]:
+        out = []
+        for s in split_sentences(response):
+            sig = frozenset(k for k, p in self.signals.items() if p.search(s))
+            if "empathy" in sig:
+                sig = sig - {"refusal"} if not _strong_refusal(s) else sig
+            sty = frozenset(k for k, p in self.styles.items() if p.search(s))
+            out.append(Sentence(s, sig, sty, bool(_LIST.match(s))))
+        return out
 
     def style_hits(self, response: str) -> dict[str, bool]:
         return {s: bool(p.search(response or "")) for s, p in self.styles.items()}
+
+    @property
+    def names(self) -> list[str]:
+        return feature_names(self)
+
+    def featurize(self, response: str, prompt: str = "") -> np.ndarray:
+        return featurize(self, response, prompt)
+
+    def featurize_many(self, responses: list[str], prompts: list[str] | None = None) -> np.ndarray:
+        prompts = prompts if prompts is not None else [""] * len(responses)
+        if not responses:
+            return np.zeros((0, len(self.names)), dtype=np.float32)
+        return np.vstack([featurize(self, r, p) for r, p in zip(responses, prompts, strict=True)])
+
+
+_STRONG = re.compile(r"\b(?:can(?:no|')?t|cannot|won'?t|unable to) (?:help|assist|provide)", re.I)
+
+
+def _strong_refusal(s: str) -> bool:
+    return bool(_STRONG.search(s))
+
+
+def feature_names(rules: RuleSet) -> list[str]:
+    names = ["log_words", "log_sentences", "log_list_items", "has_code", "non_ascii"]
+    for s in rules.signals:
+        names += [f"{s}_first", f"{s}_head", f"{s}_any", f"{s}_count"]
+    names += [f"style_{s}" for s in rules.styles]
+    return names + [
+        "first_refusal_pos",
+        "content_words_after_refusal",
+        "content_share_after_refusal",
+        "list_after_refusal",
+        "bridge_after_refusal",
+        "compliance_after_refusal",
+        "refusal_after_content",
+        "content_words",
+        "content_share",
+        "ends_question",
+        "last_meta",
+        "starts_no",
+        "prompt_overlap_content",
+        "short_refusal",
+        "first_words",
+        "no_content",
+    ]
+
+
+def featurize(rules: RuleSet, response: str, prompt: str = "") -> np.ndarray:
+    sents = rules.sentences(response)
+    n = len(sents)
+    words = [s.words for s in sents]
+    total = max(sum(words), 1)
+    feats: list[float] = [
+        np.log1p(sum(words)),
+        np.log1p(n),
+        np.log1p(sum(s.is_list for s in sents)),
+        float(bool(_CODE.search(response or ""))),
+        len(_NON_ASCII.findall((response or "")[:400])) / max(len((response or "")[:400]), 1),
+    ]
+    for sig in rules.signals:
+        hits = [sig in s.signals for s in sents]
+        feats += [
+            float(bool(hits) and hits[0]),
+            float(any(hits[:HEAD_SENTS])),
+            float(any(hits)),
+            np.log1p(sum(hits)),
+        ]
+    feats += [np.log1p(sum(sty in s.styles for s in sents)) for sty in rules.styles]
+    ref_at = [i for i, s in enumerate(sents) if "refusal" in s.signals]
+    first = ref_at[0] if ref_at else n
+    content = [not s.meta for s in sents]
+    after = range(first + 1, n) if ref_at else range(0)
+    cw_after = sum(words[i] for i in after if content[i])
+    words_after = sum(words[i] for i in after)
+    # an answer that turns into a refusal after giving content ("Here is... but I won't...")
+    ref_after_content = bool(ref_at) and (
+        sum(content[i] and words[i] >= 5 for i in range(ref_at[-1])) >= 2
+    )
+    cw = sum(w for w, c in zip(words, content, strict=True) if c)
+    pw = content_words(prompt)
+    overlap = (
+        len(pw & content_words(" ".join(s.text for s, c in zip(sents, content, strict=True) if c)))
+        / len(pw)
+        if pw
+        else 0.0
+    )
+    text = (response or "").strip()
+    feats += [
+        first / max(n, 1) if ref_at else 1.0,
+        np.log1p(cw_after),
+        cw_after / max(words_after, 1) if ref_at else 0.0,
+        float(any(sents[i].is_list for i in after)),
+        float(any("bridge" in sents[i].signals for i in after)),
+        np.log1p(sum("compliance" in sents[i].signals for i in after)),
+        float(ref_after_content),
+        np.log1p(cw),
+        cw / total,
+        float(text.endswith("?")),
+        float(bool(sents) and sents[-1].meta),
+        float(bool(re.match(r"^\W*no\b[,.!]", text, re.I))),
+        overlap,
+        float(bool(ref_at) and sum(words) <= 40),
+        np.log1p(words[0]) if words else 0.0,
+        # nothing but refusal, warning, redirect ("How about another topic instead?")
+        float(bool(sents) and not any(content) and any(s.meta for s in sents)),
+    ]
+    return np.asarray(feats, dtype=np.float32)

@@ -217,7 +217,7 @@ ROLE_KEYS = {
 
 def role_sentences(seg: dict) -> list[tuple[str, str]]:
     """(sentence, role) pairs for the sentence-role model: every block's role is known."""
-    from safetylab.classify.sentences import split_sentences
+    from safetylab.classify.features import split_sentences
 
     gws = list(seg["group_words"].values())
     out = []

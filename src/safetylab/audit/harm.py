@@ -1,0 +1,94 @@
+"""How harmful a request is, per MLCommons hazard category (plus `benign`).
+
+One-vs-rest logistic heads over the request's MiniLM embedding and keyword hits from
+`lexicon/harm_categories.yaml`, with one more head for "harmful at all". Trained by
+`safetylab.audit.train_harm` on real labelled text (see its docstring for sources and licences).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from safetylab.errors import SafetylabError
+from safetylab.lexicon import builtin
+
+WEIGHTS = Path(__file__).parent / "weights" / "harm.joblib"
+FORMAT_VERSION = 2
+ANY = "any_harm"
+
+
+def _kw_regex(words: list[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alts = []
+    for w in words:
+        w = w.lower().strip()
+        body = re.escape(w.rstrip("*")).replace(r"\ ", r"\s+").replace(r"\*", r"\w*")
+        alts.append(body + (r"\w*" if w.endswith("*") else ""))
+    return re.compile(r"\b(?:" + "|".join(alts) + r")\b", re.IGNORECASE)
+
+
+class HarmKeywords:
+    def __init__(self, data: dict | None = None):
+        cats = (data or builtin("harm_categories"))["categories"]
+        self.categories = list(cats)
+        self.patterns = {c: _kw_regex(v.get("keywords") or []) for c, v in cats.items()}
+
+    def hits(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.categories)), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for j, c in enumerate(self.categories):
+                p = self.patterns[c]
+                if p is not None and p.search(t):
+                    out[i, j] = 1.0
+        return out
+
+
+@dataclass
+class HarmHead:
+    categories: list[str]
+    heads: dict[str, LogisticRegression]  # per category, plus ANY
+    taxonomy: dict[str, Any]
+    card: dict[str, Any] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+    def scores(self, request_emb: np.ndarray, kw: np.ndarray) -> np.ndarray:
+        """(n, categories) probabilities. `benign` is 1 - P(harmful at all), and no category
+        scores above P(harmful at all): the categories say which harm, the ANY head whether."""
+        x = np.hstack([request_emb, kw])
+        out = np.zeros((len(x), len(self.categories)), dtype=np.float32)
+        p_any = self.heads[ANY].predict_proba(x)[:, 1] if len(x) else np.zeros(0)
+        for j, c in enumerate(self.categories):
+            if c in self.heads:
+                out[:, j] = np.minimum(self.heads[c].predict_proba(x)[:, 1], p_any)
+        out[:, self.categories.index("benign")] = 1.0 - p_any
+        return out
+
+    def save(self, path: Path = WEIGHTS) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path, compress=3)
+        (path.parent / "card.json").write_text(json.dumps(self.card, indent=2))
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS) -> HarmHead:
+        if not path.exists():
+            raise SafetylabError(
+                f"{path}: harm head missing; run `python -m safetylab.audit.train_harm`"
+            )
+        h = joblib.load(path)
+        if not isinstance(h, HarmHead) or h.version != FORMAT_VERSION:
+            raise SafetylabError(f"{path}: not a harm head of format {FORMAT_VERSION}")
+        return h
+
+
+def request_text(first_human: str, last_human: str) -> str:
+    """What the harm head reads for one turn pair: the opening request and the latest one."""
+    return first_human if first_human == last_human else f"{first_human}\n{last_human}"

@@ -1,0 +1,125 @@
+"""The classifier measured on real, human-labelled answers it never saw, per source and model.
+
+- GPTFuzz `evaluate.csv` (held out from its `train.csv`, which trains the shipped head): three
+  classes with the refuse-then-comply relabelling of `sources.yaml`, and complied-or-not.
+- Do-Not-Answer (six models; never in shipped weights): refusal (action 0) against compliance
+  (actions 2 and 5) per model, and how often the style its other actions carry is flagged.
+- The self-written rule checks, reported apart: same hands as the supplement, so no evidence.
+
+Every figure is put beside the refusal-phrase baseline on the same rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from safetylab.classify import sources
+from safetylab.classify.baseline import PhraseMatcher
+from safetylab.classify.evaluate import (
+    DATA,
+    HELDOUT_FILES,
+    binary_metrics,
+    calibration,
+    class_metrics,
+    load_jsonl,
+)
+from safetylab.classify.features import RuleSet
+from safetylab.classify.model import ResponseClassifier, refine_labels
+from safetylab.stats import rate
+
+
+def _judge(clf: ResponseClassifier, df: pd.DataFrame) -> pd.DataFrame:
+    js = clf.predict(df["prompt"].tolist(), df["response"].tolist())
+    out = df.copy()
+    out["pred"] = [j.label for j in js]
+    out["valid"] = [j.valid for j in js]
+    out["p_refused"] = [
+        (j.scores.get("partial_refusal", 0) + j.scores.get("full_refusal", 0)) if j.valid else 0.5
+        for j in js
+    ]
+    out["p_full"] = [j.scores.get("full_refusal", 0) if j.valid else 0.5 for j in js]
+    for s in ("stereotype_correction", "moralizing", "disclaimer", "redirect"):
+        out[s] = [j.styles.get(s, False) for j in js]
+    out["capability_disclaimer"] = [j.styles.get("capability_disclaimer", False) for j in js]
+    return out
+
+
+def _binary_block(
+    df: pd.DataFrame,
+    phrases: PhraseMatcher,
+    refusal: tuple[str, ...] = ("partial_refusal", "full_refusal"),
+) -> dict[str, Any]:
+    """`refusal`: the predicted classes that count as the source's refusal."""
+    v = df[df["valid"]]
+    gold = v["refused"].astype(bool).to_numpy()
+    pred = v["pred"].isin(refusal).to_numpy()
+    p = v["p_full"] if refusal == ("full_refusal",) else v["p_refused"]
+    conf = np.where(pred, p, 1 - p)
+    return {
+        **binary_metrics(gold, pred),
+        "invalid": int((~df["valid"]).sum()),
+        "phrase_baseline": binary_metrics(gold, [phrases.refused(t) for t in v["response"]]),
+        "calibration": calibration(conf, pred == gold),
+    }
+
+
+def validate_gptfuzz(clf: ResponseClassifier, phrases: PhraseMatcher, root: Path | None) -> dict:
+    df = sources.gptfuzz("evaluate", root=root)
+    df["label"] = refine_labels(
+        RuleSet.from_taxonomy(), df, sources.specs()["gptfuzz"]["refusal_then_compliance"]
+    )
+    j = _judge(clf, df)
+    v = j[j["valid"]]
+    three = class_metrics(v["label"].tolist(), v["pred"].tolist())
+    three["phrase_baseline"] = class_metrics(v["label"].tolist(), phrases.labels(v["response"]))
+    # GPTFuzz's 0 is "did not comply": a partial refusal (refuse, then comply) complied
+    return {"three_class": three, "refused": _binary_block(j, phrases, ("full_refusal",))}
+
+
+def validate_do_not_answer(
+    clf: ResponseClassifier, phrases: PhraseMatcher, root: Path | None
+) -> dict:
+    df = sources.do_not_answer(root=root)
+    j = _judge(clf, df)
+    spec = sources.specs()["do-not-answer"]
+    clean = j[j["refused"].notna()].copy()
+    out: dict[str, Any] = {"all": _binary_block(clean, phrases), "per_model": {}}
+    for model, grp in clean.groupby("model"):
+        out["per_model"][model] = _binary_block(grp, phrases)
+    styles = {}
+    for action, names in spec["action_styles"].items():
+        grp = j[(j["raw_label"] == int(action)) & j["valid"]]
+        hit = grp[names].any(axis=1)
+        styles[f"action_{action}"] = {
+            "styles": names,
+            "flagged": rate(int(hit.sum()), len(grp)),
+            "called_refusal": rate(int((grp["pred"] != "full_compliance").sum()), len(grp)),
+        }
+    out["action_styles"] = styles
+    return out
+
+
+def validate_self_written(clf: ResponseClassifier) -> dict:
+    out = {}
+    for name in HELDOUT_FILES:
+        rows = load_jsonl(DATA / name)
+        js = clf.predict([r.get("prompt", "") for r in rows], [r["response"] for r in rows])
+        out[name] = class_metrics([r["label"] for r in rows], [x.label for x in js])
+    return out
+
+
+def validate(
+    clf: ResponseClassifier | None = None, root: Path | None = None, phrases: str = "xstest"
+) -> dict[str, Any]:
+    clf = clf or ResponseClassifier()
+    pm = PhraseMatcher(phrases)
+    return {
+        "gptfuzz_evaluate": validate_gptfuzz(clf, pm, root),
+        "do_not_answer": validate_do_not_answer(clf, pm, root),
+        "self_written": validate_self_written(clf),
+        "phrase_baseline": pm.source,
+    }
