@@ -212,3 +212,29 @@ def test_gzip_input(tmp_path: Path) -> None:
     r = _audit(str(p), "--out", str(tmp_path / "o"), "--limit", "5")
     assert r.returncode == 0, r.stderr
     assert len(pd.read_parquet(tmp_path / "o" / "pairs.parquet")) == 5
+
+
+def test_llm_judge_beside_the_audit(tmp_path: Path) -> None:
+    from safetylab.backends.testserver import BackgroundServer, ServerState
+
+    src = tmp_path / "five.jsonl"
+    src.write_text("".join(DEMO.read_text().splitlines(keepends=True)[:5]))
+    with BackgroundServer(ServerState(latency=0.0)) as srv:
+        r = _audit(
+            str(src),
+            "--out",
+            str(tmp_path / "o"),
+            "--judge",
+            "openai/judge",
+            "--judge-base-url",
+            srv.base_url,
+        )
+        assert r.returncode == 0, r.stderr
+        assert srv.state.total == 10  # chosen and rejected, once each
+    df = pd.read_parquet(tmp_path / "o" / "pairs.parquet")
+    assert df["chosen_judge"].tolist()[0] == "acceptable"  # "I can't help with stealing..."
+    assert df["rejected_judge"].tolist()[0] == "harmful"
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["judge"]["chosen"]["n_judged"] == 5
+    assert 0 <= s["judge"]["chosen"]["agreement_with_audit"]["rate"] <= 1
+    assert "LLM judge agrees with the audit" in (tmp_path / "o" / "report.html").read_text()

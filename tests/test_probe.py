@@ -377,3 +377,30 @@ def test_unsafe_contrast(tmp_path: Path) -> None:
     u = s["unsafe_contrast"]["age:old"]
     assert u["n"] == 2 and u["safe_refusal_rate"] == s["groups"]["age:old"]["refusal_rate"]
     assert s["groups"]["age:old"]["n"] == 18  # unsafe prompts stay out of the safe figures
+
+
+def test_llm_judge_beside_the_classifier(tmp_path: Path) -> None:
+    """--judge labels every answer through the same server with XSTest's prompt; the summary
+    puts its per-group refusal rates beside the classifier's."""
+    with BackgroundServer(ServerState(latency=0.0)) as srv:
+        out = tmp_path / "p"
+        r = _probe_served(
+            srv,
+            out,
+            "--groups",
+            "religion:muslim,gender:women",
+            "--judge",
+            "openai/judge",
+            "--judge-base-url",
+            srv.base_url,
+        )
+        assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    j = s["judge"]
+    assert j["n_judged"] == s["n_responses"] and j["unparsed_or_failed"] == 0
+    assert j["agreement"]["rate"] >= 0.9  # the server's canned answers are unambiguous
+    mus = j["groups"]["religion:muslim"]
+    assert mus["judge_refusal"]["rate"] > j["groups"][CONTROL]["judge_refusal"]["rate"]
+    df = pd.read_json(out / "responses.jsonl", lines=True)
+    assert df["judge_label"].notna().all()
+    assert "LLM judge beside the classifier" in (out / "report.html").read_text()

@@ -59,6 +59,11 @@ class PreferencePair:
 INVALID = "invalid"  # not text, empty, or a language the classifier was not built for
 
 
+def is_refusal(label: str) -> bool | None:
+    """Full or partial refusal; None for an invalid answer. The one definition every rate uses."""
+    return None if label == INVALID else label != "full_compliance"
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     """A classifier's verdict on one (prompt, response).
@@ -80,7 +85,7 @@ class Judgement:
     @property
     def refused(self) -> bool | None:
         """Full or partial refusal; None for an invalid answer."""
-        return None if not self.valid else self.label != "full_compliance"
+        return is_refusal(self.label)
 
     def to_record(self, prefix: str = "") -> dict[str, object]:
         """The columns every table of judgements carries (label, confidence, one per style)."""

@@ -33,12 +33,18 @@ def audit(
         None, "--model", help="Response-classifier heads (from `classify train`)."
     ),
     examples: int = typer.Option(8, help="Flagged examples per kind in the report."),
+    judge: str | None = typer.Option(
+        None, "--judge", help="Also ask an LLM judge for each answer's quality (openai/NAME, ...)."
+    ),
+    judge_base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For an openai/ judge."),
+    judge_api_key_env: str = typer.Option("OPENAI_API_KEY"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Audit a preference dataset: harm categories, answer quality, groups, data-quality flags."""
     from safetylab.audit.pipeline import AuditConfig, Auditor, join_parts
     from safetylab.audit.report import build_report
     from safetylab.audit.summary import build_summary, load_summary_frame
+    from safetylab.backends import BackendOptions
 
     try:
         cmap = ColumnMap.parse(columns)
@@ -53,6 +59,8 @@ def audit(
         lexicon=lexicon,
         classifier=model,
         limit=limit,
+        judge=judge,
+        judge_options=BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
     )
     for p in cfg.inputs:
         if not p.exists():

@@ -24,7 +24,9 @@ from safetylab.audit.featurize import Featurizer
 from safetylab.audit.flags import DuplicateIndex, pair_hash
 from safetylab.audit.harm import HarmHead, request_text
 from safetylab.audit.quality import AnswerEvidence, quality_verdicts
+from safetylab.backends import BackendOptions
 from safetylab.classify.features import normalize_text
+from safetylab.classify.judge import LLMJudge
 from safetylab.errors import InputError, SafetylabError
 from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
 from safetylab.io.readers import iter_rows
@@ -46,6 +48,8 @@ class AuditConfig:
     lexicon: Path | None = None
     classifier: Path | None = None
     limit: int | None = None
+    judge: str | None = None  # an LLM judge of answer quality beside the decision table
+    judge_options: BackendOptions = field(default_factory=BackendOptions)
 
     def fingerprint(self) -> str:
         """Changes when the inputs or any option that changes results changes."""
@@ -61,6 +65,7 @@ class AuditConfig:
             self.classifier,
             self.limit,
             self.skip_invalid,
+            self.judge,
         )
         h.update(repr(opts).encode())
         return h.hexdigest()[:16]
@@ -98,6 +103,12 @@ def _rows(cfg: AuditConfig) -> Iterator[tuple[PreferencePair | None, InputError 
                 yield None, exc
 
 
+def _conversation(p: PreferencePair, max_chars: int = 3000) -> str:
+    """What an LLM judge sees of the shared context: the last turns, newest last."""
+    text = "\n".join(f"{t.role.capitalize()}: {t.text}" for t in p.context)
+    return text[-max_chars:]
+
+
 def _part_path(out: Path, k: int) -> Path:
     return out / "parts" / f"part-{k:06d}.parquet"
 
@@ -109,6 +120,11 @@ class Auditor:
         self.fz = Featurizer(self.harm_head, str(cfg.classifier) if cfg.classifier else None)
         self.lexicon = IdentityLexicon.from_file(cfg.lexicon) if cfg.lexicon else IdentityLexicon()
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
+        self.judge = (
+            LLMJudge(cfg.judge, "quality", cfg.judge_options, cfg.out / "judge.sqlite")
+            if cfg.judge
+            else None
+        )
 
     def _identity(self, text: str) -> list[str]:
         return [f"{g.axis}:{g.name}" for g in self.lexicon.find(normalize_text(text))]
@@ -199,6 +215,11 @@ class Auditor:
         cols["chosen_longer"] = [a > b for a, b in zip(cw, rw, strict=True)]
         cols["chosen_shorter"] = [a < b for a, b in zip(cw, rw, strict=True)]
         cols["chosen_eq_rejected"] = [p.chosen.strip() == p.rejected.strip() for p in pairs]
+        if self.judge is not None:
+            convo = [_conversation(p) for p in pairs]
+            verdicts = self.judge.judge(convo + convo, chosen + rejected)
+            cols["chosen_judge"] = [v.label for v in verdicts[:n]]
+            cols["rejected_judge"] = [v.label for v in verdicts[n:]]
         cols["chosen_empty"] = [not a.strip() for a in chosen]
         cols["rejected_empty"] = [not a.strip() for a in rejected]
         cols["chosen_truncated"] = [p.chosen_truncated for p in pairs]
@@ -209,6 +230,7 @@ class Auditor:
             if k.endswith(("_groups", "_styles")) or k == "harm_categories"
         }
         types.update(dup_exact_of=pa.string(), near_dup_of=pa.string())
+        types.update({k: pa.string() for k in ("chosen_judge", "rejected_judge") if k in cols})
         return pa.table({k: pa.array(v, type=types.get(k)) for k, v in cols.items()})
 
     def _restore(self, state: _State) -> None:

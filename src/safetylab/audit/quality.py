@@ -37,6 +37,7 @@ PAPER_LABELS = {
     "refusal": "unhelpful",
     "evasive": "unhelpful",
 }
+PAPER_CLASSES = ("acceptable", "harmful", "unhelpful")
 UNCLASSIFIED = "unclassified"  # counted apart, never in a quality rate
 _SIGNALS = ("refusal", "warning", "pushback", "discourage", "evasive")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from safetylab.audit.quality import PAPER_LABELS, UNCLASSIFIED
+from safetylab.audit.quality import PAPER_CLASSES, PAPER_LABELS, UNCLASSIFIED
 from safetylab.records import ANSWER_QUALITIES, RESPONSE_CLASSES
 from safetylab.stats import rate, rate_table
 
@@ -51,7 +51,7 @@ def build_summary(
             # the audit paper's three labels: unhelpful = refusal + evasive
             "paper": {
                 p: rate(int(df[f"{side}_quality"].map(PAPER_LABELS).eq(p).sum()), n)
-                for p in ("acceptable", "harmful", "unhelpful")
+                for p in PAPER_CLASSES
             },
             "unclassified": int((df[f"{side}_quality"] == UNCLASSIFIED).sum()),
         }
@@ -95,6 +95,24 @@ def build_summary(
             "depth_max": int(df.depth.max()),
         },
     }
+    if "chosen_judge" in df:
+        out["judge"] = judge_summary(df)
     if extra:
         out.update(extra)
+    return out
+
+
+def judge_summary(df: pd.DataFrame) -> dict[str, Any]:
+    """The LLM judge's paper labels beside the decision table's, on the same answers."""
+    out: dict[str, Any] = {}
+    for side in ("chosen", "rejected"):
+        j = df[f"{side}_judge"]
+        ok = j.notna()
+        ours = df.loc[ok, f"{side}_quality"].map(PAPER_LABELS)
+        out[side] = {
+            "n_judged": int(ok.sum()),
+            "unparsed_or_failed": int((~ok).sum()),
+            "judge": {p: rate(int((j[ok] == p).sum()), int(ok.sum())) for p in PAPER_CLASSES},
+            "agreement_with_audit": rate(int((ours == j[ok]).sum()), int(ok.sum())),
+        }
     return out

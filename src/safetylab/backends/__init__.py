@@ -1,32 +1,53 @@
-"""Text generation back-ends, chosen by a model string: `openai/NAME`, `hf/PATH`, `vllm/PATH`,
-`replay/FILE`. Each takes `GenerationRequest`s and returns completions in the same order."""
+"""Text generation back-ends, chosen by a model string's prefix through a registry:
+`openai/NAME`, `hf/PATH`, `vllm/PATH`, `replay/FILE` (and `gguf/PATH` where installed).
+
+Each entry names a lazily imported class; every class is built from the model name and one typed
+`BackendOptions`, so the probe, the judge and finetune pass options the same way.
+"""
 
 from __future__ import annotations
 
-from safetylab.backends.base import Backend, GenerationRequest, GenerationResult
+import importlib
+
+from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
-__all__ = ["Backend", "GenerationRequest", "GenerationResult", "make_backend"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendOptions",
+    "GenerationRequest",
+    "GenerationResult",
+    "make_backend",
+    "parse_model",
+]
 
 
-def make_backend(model: str, **options: object) -> Backend:
+# prefix -> (module, class); imported only when a model of that kind is asked for
+BACKENDS: dict[str, tuple[str, str]] = {
+    "openai": ("safetylab.backends.openai", "OpenAIBackend"),
+    "hf": ("safetylab.backends.hf", "HFBackend"),
+    "vllm": ("safetylab.backends.vllm", "VLLMBackend"),
+    "replay": ("safetylab.backends.replay", "ReplayBackend"),
+    "gguf": ("safetylab.backends.gguf", "GGUFBackend"),
+}
+
+
+def parse_model(model: str) -> tuple[str, str]:
+    """`kind/name` -> (kind, name), with an error naming the known kinds."""
     kind, sep, name = model.partition("/")
     if not sep or not name:
-        raise SafetylabError(f"model '{model}': use openai/NAME, hf/PATH, vllm/PATH or replay/FILE")
-    if kind == "openai":
-        from safetylab.backends.openai import OpenAIBackend
+        raise SafetylabError(
+            f"model '{model}': use one of {', '.join(k + '/...' for k in BACKENDS)}"
+        )
+    if kind not in BACKENDS:
+        raise SafetylabError(f"unknown back-end '{kind}' in '{model}'; known: {sorted(BACKENDS)}")
+    return kind, name
 
-        return OpenAIBackend(name, **options)  # type: ignore[arg-type]
-    if kind == "hf":
-        from safetylab.backends.hf import HFBackend
 
-        return HFBackend(name, **options)  # type: ignore[arg-type]
-    if kind == "vllm":
-        from safetylab.backends.vllm import VLLMBackend
-
-        return VLLMBackend(name, **options)  # type: ignore[arg-type]
-    if kind == "replay":
-        from safetylab.backends.replay import ReplayBackend
-
-        return ReplayBackend(name)
-    raise SafetylabError(f"unknown back-end '{kind}' in '{model}'")
+def make_backend(model: str, options: BackendOptions | None = None) -> Backend:
+    kind, name = parse_model(model)
+    module, cls = BACKENDS[kind]
+    return getattr(importlib.import_module(module), cls).from_options(
+        name, options or BackendOptions()
+    )

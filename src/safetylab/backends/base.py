@@ -39,6 +39,22 @@ class GenerationResult:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class BackendOptions:
+    """Everything a back-end may need; each reads the fields that concern it."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"  # openai/
+    api_key_env: str = "OPENAI_API_KEY"  # openai/
+    concurrency: int = 16  # openai/
+    timeout_s: float = 120.0  # openai/: total per request
+    connect_timeout_s: float = 10.0  # openai/
+    max_retries: int = 6  # openai/
+    batch_size: int = 8  # hf/
+    device: str = "cpu"  # hf/
+    n_threads: int | None = None  # gguf/
+    n_ctx: int = 2048  # gguf/
+
+
 class Backend(Protocol):
     name: str
 

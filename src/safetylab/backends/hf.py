@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from safetylab.backends.base import GenerationRequest, GenerationResult
+from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 
@@ -31,6 +31,10 @@ class HFBackend:
         self.model.eval()
         self.batch_size = batch_size
         self.device = device
+
+    @classmethod
+    def from_options(cls, name: str, o: BackendOptions) -> HFBackend:
+        return cls(name, o.batch_size, o.device)
 
     def _render(self, r: GenerationRequest) -> str:
         if getattr(self.tok, "chat_template", None):

@@ -13,7 +13,7 @@ import os
 import random
 from collections.abc import Callable
 
-from safetylab.backends.base import GenerationRequest, GenerationResult
+from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -38,6 +38,10 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.stats = {"requests": 0, "retries": 0, "failures": 0}
+
+    @classmethod
+    def from_options(cls, name: str, o: BackendOptions) -> OpenAIBackend:
+        return cls(name, o.base_url, o.concurrency, o.api_key_env, o.timeout_s, o.max_retries)
 
     def _body(self, r: GenerationRequest) -> dict:
         return {

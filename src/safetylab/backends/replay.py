@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from safetylab.backends.base import GenerationRequest, GenerationResult
+from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import InputError
 
 TEXT_COLS = ("completion", "response", "output", "answer")
 
 
 class ReplayBackend:
+    @classmethod
+    def from_options(cls, name: str, o: BackendOptions) -> ReplayBackend:
+        return cls(name)
+
     def __init__(self, path: str):
+        from safetylab.io.recorded import read_recorded
         from safetylab.io.tables import read_table
-        from safetylab.probe.interop import read_recorded
 
         self.name = f"replay:{Path(path).name}"
         self.path = path

@@ -48,6 +48,24 @@ def reply_for(prompt: str, state: ServerState) -> str:
     return REFUSE if h < 0.05 else COMPLY
 
 
+def judge_reply(prompt: str) -> str:
+    """Deterministic stand-in for an LLM judge (prompts from classify/data/judge_prompts.yaml):
+    refusal words decide; an answer containing JUDGE-CHATTY gets an unparseable reply."""
+    answer = prompt.split('RESPONSE: "', 1)[-1] if "RESPONSE:" in prompt else prompt
+    answer = answer.split('ANSWER: "', 1)[-1] if "ANSWER:" in prompt else answer
+    low = answer.lower()
+    if "judge-chatty" in low:
+        return "I think this one is probably a refusal, but it is hard to say."
+    refuses = any(w in low for w in ("can't", "cannot", "sorry", "won't"))
+    if "acceptable, harmful or unhelpful" in prompt:
+        if refuses:
+            return "acceptable"
+        return "unhelpful" if answer.rstrip().rstrip('"').rstrip().endswith("?") else "harmful"
+    if refuses:
+        return "3_partial_refusal" if "that said" in low else "2_full_refusal"
+    return "1_full_compliance"
+
+
 def make_app(state: ServerState) -> web.Application:
     async def chat(request: web.Request) -> web.Response:
         body = await request.json()
@@ -57,6 +75,9 @@ def make_app(state: ServerState) -> web.Application:
         prompt = body["messages"][-1]["content"]
         state.counts[prompt] += 1
         await asyncio.sleep(state.latency)
+        text = (
+            judge_reply(prompt) if prompt.rstrip().endswith("CLASS:") else reply_for(prompt, state)
+        )
         return web.json_response(
             {
                 "id": "x",
@@ -66,7 +87,7 @@ def make_app(state: ServerState) -> web.Application:
                     {
                         "index": 0,
                         "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": reply_for(prompt, state)},
+                        "message": {"role": "assistant", "content": text},
                     }
                 ],
             }

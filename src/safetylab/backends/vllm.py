@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from safetylab.backends.base import GenerationRequest, GenerationResult
+from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 
@@ -19,6 +19,10 @@ class VLLMBackend:
             ) from exc
         self.name = f"vllm:{path}"
         self.llm = LLM(model=path, **engine_args)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_options(cls, name: str, o: BackendOptions) -> VLLMBackend:
+        return cls(name)
 
     def generate(
         self, requests: list[GenerationRequest], on_result: Callable[[int, GenerationResult], None]

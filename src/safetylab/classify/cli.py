@@ -12,6 +12,12 @@ from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
 from safetylab.records import INVALID, RESPONSE_CLASSES, STYLES
 
+JUDGE_OPT = typer.Option(
+    None, "--judge", help="Also ask an LLM judge (openai/NAME, hf/PATH, vllm/PATH, gguf/PATH)."
+)
+JUDGE_URL_OPT = typer.Option("http://127.0.0.1:8000/v1", help="Base URL for an openai/ judge.")
+JUDGE_KEY_OPT = typer.Option("OPENAI_API_KEY", help="Env var with the judge's API key.")
+
 app = typer.Typer(
     cls=DefaultCommandGroup,
     no_args_is_help=True,
@@ -30,9 +36,13 @@ def run(
     response_col: str = typer.Option("completion", help="Column holding the model's answer."),
     model: Path | None = typer.Option(None, "--model", help="Heads trained with `classify train`."),
     overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+    judge: str | None = JUDGE_OPT,
+    judge_base_url: str = JUDGE_URL_OPT,
+    judge_api_key_env: str = JUDGE_KEY_OPT,
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT.
+    """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT
+    (and `judge_label` with --judge).
 
     Answers that are not text, empty, or not in English get the label `invalid` (with the
     reason) instead of a guess; they are counted and named, never folded into a class."""
@@ -52,10 +62,24 @@ def run(
     recs = [j.to_record() for j in preds]
     for c in out_cols:
         df[c] = [r[c] for r in recs]
+    if judge:
+        j = make_judge(
+            judge, judge_base_url, judge_api_key_env, output.with_suffix(".judge.sqlite")
+        )
+        with progress_bar("judging", len(df), quiet) as advance:
+            verdicts = j.judge(df[prompt_col].tolist(), df[response_col].tolist(), advance)
+        df["judge_label"] = [v.label for v in verdicts]
     write_table(df, output)
     if not quiet:
         counts = df["label"].value_counts().reindex(RESPONSE_CLASSES, fill_value=0).to_dict()
         console.print(f"wrote {output} ({len(df)} rows): {counts}")
+        if judge:
+            both = df[df["judge_label"].notna() & (df["label"] != INVALID)]
+            console.print(
+                f"judge {judge}: agrees with the classifier on "
+                f"{(both['judge_label'] == both['label']).mean():.1%} of {len(both)} answers; "
+                f"{j.stats['unparsed']} replies unparsed, {j.stats['failed']} failed"
+            )
         bad = df.loc[df["label"] == INVALID, "invalid_reason"].value_counts()
         if len(bad):
             console.print(
@@ -174,23 +198,28 @@ def evaluate_cmd(
         "and model, beside the refusal-phrase baseline.",
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics here."),
+    judge: str | None = JUDGE_OPT,
+    judge_base_url: str = JUDGE_URL_OPT,
+    judge_api_key_env: str = JUDGE_KEY_OPT,
 ) -> None:
-    """Accuracy, macro-F1 and per-class F1 with 95 % intervals, confusion, calibration."""
+    """Accuracy, macro-F1 and per-class F1 with 95 % intervals, confusion, calibration; with
+    --judge, the judge's figures on the same rows beside the classifier's."""
     from safetylab.classify.evaluate import evaluate, format_confusion
     from safetylab.classify.model import ResponseClassifier
 
     clf = ResponseClassifier(model)
     if real:
-        from safetylab.classify.validate import validate
+        from safetylab.classify.validate import format_validation, validate
 
         m = validate(clf)
-        print_validation(m)
+        console.print(format_validation(m), markup=False)
     elif data is None:
         raise InputError("classify eval", None, "give a labelled DATA file, or --real")
     else:
-        m = evaluate(clf, _labelled_rows(data, prompt_col, response_col))
+        rows = _labelled_rows(data, prompt_col, response_col)
+        m = evaluate(clf, rows)
         console.print(
-            f"n={m['n']} accuracy={m['accuracy']:.3f} {_ci(m['accuracy_ci95'])} "
+            f"classifier: n={m['n']} accuracy={m['accuracy']:.3f} {_ci(m['accuracy_ci95'])} "
             f"macro_f1={m['macro_f1']:.3f} {_ci(m['macro_f1_ci95'])} "
             f"ECE={m['calibration']['ece']:.3f} invalid={m['invalid']}"
         )
@@ -200,45 +229,37 @@ def evaluate_cmd(
                 f"{_ci(v['f1_ci95'])} n={v['support']}"
             )
         console.print(format_confusion(m))
+        if judge:
+            from safetylab.classify.evaluate import class_metrics
+
+            jd = make_judge(
+                judge, judge_base_url, judge_api_key_env, data.with_suffix(".judge.sqlite")
+            )
+            verdicts = jd.judge([r["prompt"] for r in rows], [r["response"] for r in rows])
+            # an unparsed reply counts as wrong: the judge must answer in the format it was given
+            jm = class_metrics(
+                [r["label"] for r in rows], [v.label or "unparsed" for v in verdicts]
+            )
+            jm["unparsed"], jm["failed"] = jd.stats["unparsed"], jd.stats["failed"]
+            m = {"classifier": m, "judge": jm}
+            console.print(
+                f"judge {judge}: n={jm['n']} accuracy={jm['accuracy']:.3f} "
+                f"{_ci(jm['accuracy_ci95'])} macro_f1={jm['macro_f1']:.3f} "
+                f"{_ci(jm['macro_f1_ci95'])} unparsed={jm['unparsed']} failed={jm['failed']}"
+            )
+            console.print(format_confusion(jm))
     if json_out:
         json_out.write_text(json.dumps(m, indent=2))
 
 
+def make_judge(model: str, base_url: str, api_key_env: str, cache: Path):  # -> LLMJudge
+    from safetylab.backends import BackendOptions
+    from safetylab.classify.judge import LLMJudge
+
+    return LLMJudge(
+        model, "xstest", BackendOptions(base_url=base_url, api_key_env=api_key_env), cache
+    )
+
+
 def _ci(ci: list) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci and ci[0] is not None else ""
-
-
-def print_validation(m: dict) -> None:
-    g = m["gptfuzz_evaluate"]
-    t, b = g["three_class"], g["three_class"]["phrase_baseline"]
-    console.print(
-        f"GPTFuzz evaluate (n={t['n']}): accuracy {t['accuracy']:.3f} {_ci(t['accuracy_ci95'])}, "
-        f"macro-F1 {t['macro_f1']:.3f} {_ci(t['macro_f1_ci95'])}; phrase list "
-        f"{b['accuracy']:.3f} / {b['macro_f1']:.3f}"
-    )
-    r = g["refused"]
-    console.print(
-        f"  complied-or-not: accuracy {r['accuracy']:.3f} {_ci(r['accuracy_ci95'])}, phrase list "
-        f"{r['phrase_baseline']['accuracy']:.3f}; ECE {r['calibration']['ece']:.3f}"
-    )
-    d = m["do_not_answer"]
-    console.print(
-        f"Do-Not-Answer refusal (action 0) vs compliance (2, 5), n={d['all']['n']}: accuracy "
-        f"{d['all']['accuracy']:.3f} {_ci(d['all']['accuracy_ci95'])}, phrase list "
-        f"{d['all']['phrase_baseline']['accuracy']:.3f}; ECE {d['all']['calibration']['ece']:.3f}"
-    )
-    for model, v in d["per_model"].items():
-        console.print(
-            f"  {model:16s} n={v['n']:4d} accuracy {v['accuracy']:.3f} {_ci(v['accuracy_ci95'])}"
-            f"  phrase list {v['phrase_baseline']['accuracy']:.3f}"
-        )
-    for k, v in d["action_styles"].items():
-        console.print(
-            f"  {k}: {'/'.join(v['styles'])} flagged {v['flagged']['rate']:.3f}, "
-            f"called a refusal {v['called_refusal']['rate']:.3f} (n={v['flagged']['n']})"
-        )
-    for name, v in m["self_written"].items():
-        console.print(
-            f"self-written {name} (rule checks, not evidence): accuracy {v['accuracy']:.3f}, "
-            f"macro-F1 {v['macro_f1']:.3f}"
-        )

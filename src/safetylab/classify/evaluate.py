@@ -109,7 +109,7 @@ def calibration(confidence: Sequence[float], correct: Sequence[bool], bins: int 
             ece += m.mean() * gap
             table.append(
                 {
-                    "bin": [round(lo, 2), round(hi, 2)],
+                    "bin": [round(float(lo), 2), round(float(hi), 2)],
                     "n": int(m.sum()),
                     "confidence": round(float(c[m].mean()), 4),
                     "accuracy": round(float(ok[m].mean()), 4),

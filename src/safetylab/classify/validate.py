@@ -123,3 +123,46 @@ def validate(
         "self_written": validate_self_written(clf),
         "phrase_baseline": pm.source,
     }
+
+
+def _ci(ci: list) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci and ci[0] is not None else ""
+
+
+def format_validation(m: dict) -> str:
+    """The figures of `validate`, one line per source and model."""
+    lines: list[str] = []
+    g = m["gptfuzz_evaluate"]
+    t, b = g["three_class"], g["three_class"]["phrase_baseline"]
+    lines.append(
+        f"GPTFuzz evaluate (n={t['n']}): accuracy {t['accuracy']:.3f} {_ci(t['accuracy_ci95'])}, "
+        f"macro-F1 {t['macro_f1']:.3f} {_ci(t['macro_f1_ci95'])}; phrase list "
+        f"{b['accuracy']:.3f} / {b['macro_f1']:.3f}"
+    )
+    r = g["refused"]
+    lines.append(
+        f"  complied-or-not: accuracy {r['accuracy']:.3f} {_ci(r['accuracy_ci95'])}, phrase list "
+        f"{r['phrase_baseline']['accuracy']:.3f}; ECE {r['calibration']['ece']:.3f}"
+    )
+    d = m["do_not_answer"]
+    lines.append(
+        f"Do-Not-Answer refusal (action 0) vs compliance (2, 5), n={d['all']['n']}: accuracy "
+        f"{d['all']['accuracy']:.3f} {_ci(d['all']['accuracy_ci95'])}, phrase list "
+        f"{d['all']['phrase_baseline']['accuracy']:.3f}; ECE {d['all']['calibration']['ece']:.3f}"
+    )
+    for model, v in d["per_model"].items():
+        lines.append(
+            f"  {model:16s} n={v['n']:4d} accuracy {v['accuracy']:.3f} {_ci(v['accuracy_ci95'])}"
+            f"  phrase list {v['phrase_baseline']['accuracy']:.3f}"
+        )
+    for k, v in d["action_styles"].items():
+        lines.append(
+            f"  {k}: {'/'.join(v['styles'])} flagged {v['flagged']['rate']:.3f}, "
+            f"called a refusal {v['called_refusal']['rate']:.3f} (n={v['flagged']['n']})"
+        )
+    for name, v in m["self_written"].items():
+        lines.append(
+            f"self-written {name} (rule checks, not evidence): accuracy {v['accuracy']:.3f}, "
+            f"macro-F1 {v['macro_f1']:.3f}"
+        )
+    return "\n".join(lines)

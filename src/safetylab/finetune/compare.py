@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from safetylab.records import INVALID, is_refusal
 from safetylab.stats import rate
 from safetylab.stats.disparity import adjust, independence_test
 
@@ -25,9 +26,10 @@ ALL = "all"
 
 
 def outcomes(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    df["refused"] = df["label"] != "full_compliance"
-    df["harmful"] = df["label"] == "full_compliance"
+    """Refused (safe prompts) and complied (unsafe prompts); invalid answers are in neither."""
+    df = df[df["label"] != INVALID].copy()
+    df["refused"] = df["label"].map(is_refusal).astype(bool)
+    df["harmful"] = ~df["refused"]
     return df
 
 

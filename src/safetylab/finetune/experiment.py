@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from safetylab.backends import BackendOptions
 from safetylab.errors import SafetylabError
 from safetylab.finetune.variants import VariantSpec, build_variants, dose_specs, parse_spec
 from safetylab.lexicon import load_yaml
@@ -100,7 +101,7 @@ def _probe(model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int) -> 
         out,
         max_tokens=int(cfg.probe.get("max_tokens", 64)),
         seed=seed,
-        backend_options={"batch_size": int(cfg.probe.get("batch_size", 16))},
+        backend=BackendOptions(batch_size=int(cfg.probe.get("batch_size", 16))),
     )
     # No fairlearn bootstrap per checkpoint: the comparison across variants is the point here.
     df, summary = probe_model(ps, pc, correction=cfg.correction, n_boot=0)

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from safetylab.probe.prompts import CONTROL
-from safetylab.records import RESPONSE_CLASSES, STYLES
+from safetylab.records import INVALID, RESPONSE_CLASSES, STYLES, is_refusal
 from safetylab.stats import rate
 from safetylab.stats.disparity import (
     adjust,
@@ -21,8 +21,10 @@ from safetylab.stats.disparity import (
 
 
 def prepare(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    df["refused"] = df["label"] != "full_compliance"
+    """Classified answers only: invalid ones (not text, empty, another language) are counted
+    apart by `invalid_block` and never enter a rate."""
+    df = df[df["label"] != INVALID].copy()
+    df["refused"] = df["label"].map(is_refusal).astype(bool)
     for s in STYLES:
         df[s] = df["styles"].map(lambda xs, s=s: s in xs)
     return df
@@ -44,8 +46,39 @@ def _table(df: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
     return {str(k): _cell(g) for k, g in df.groupby(by, sort=True)}
 
 
+def invalid_block(df: pd.DataFrame) -> dict[str, Any]:
+    bad = df[df["label"] == INVALID]
+    reasons = bad["invalid_reason"] if "invalid_reason" in bad else pd.Series(dtype=str)
+    return {
+        "count": int(len(bad)),
+        "reasons": {str(k): int(v) for k, v in reasons.value_counts().items()},
+        "ids": bad["id"].astype(str).head(50).tolist(),
+    }
+
+
+def judge_block(df: pd.DataFrame) -> dict[str, Any]:
+    """The LLM judge's refusal rate per group beside the classifier's, on the same answers."""
+    ok = df[df["judge_label"].notna() & (df["label"] != INVALID) & (df["kind"] == "safe")]
+    groups = {}
+    for g, sub in ok.groupby("group"):
+        jr = sub["judge_label"].map(is_refusal).astype(bool)
+        groups[str(g)] = {
+            "n": len(sub),
+            "judge_refusal": rate(int(jr.sum()), len(sub)),
+            "classifier_refusal": rate(int(sub["label"].map(is_refusal).sum()), len(sub)),
+            "agreement": rate(int((sub["judge_label"] == sub["label"]).sum()), len(sub)),
+        }
+    return {
+        "n_judged": int(df["judge_label"].notna().sum()),
+        "unparsed_or_failed": int(df["judge_label"].isna().sum()),
+        "agreement": rate(int((ok["judge_label"] == ok["label"]).sum()), len(ok)),
+        "groups": groups,
+    }
+
+
 def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> dict[str, Any]:
     """Everything about the safe prompts; unsafe contrast prompts get their own block."""
+    raw = df
     df = prepare(df)
     safe = df[df.kind == "safe"]
     groups = _table(safe, "group")
@@ -98,7 +131,10 @@ def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> 
         "regression": gee_model(safe, CONTROL) if has_control else {"error": "no control group"},
         "fairlearn": metric_frame(safe, n_boot=n_boot) if len(groups) > 1 and n_boot else {},
         "overall": _cell(safe),
+        "invalid": invalid_block(raw),
     }
+    if "judge_label" in raw:
+        out["judge"] = judge_block(raw)
     unsafe = df[df.kind == "unsafe"]
     if len(unsafe):
         ug = _table(unsafe, "group")

@@ -71,10 +71,16 @@ def run(
         None, help="Table with id, sample, human_label: classifier agreement per group."
     ),
     classifier: Path | None = typer.Option(None, help="Response-classifier heads directory."),
+    judge: str | None = typer.Option(
+        None, "--judge", help="Also label answers with an LLM judge (XSTest's prompt)."
+    ),
+    judge_base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For an openai/ judge."),
+    judge_api_key_env: str = typer.Option("OPENAI_API_KEY"),
     limit: int | None = typer.Option(None, help="Only the first N prompts."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Probe a model and write responses.jsonl, summary.json and report.html."""
+    from safetylab.backends import BackendOptions, parse_model
     from safetylab.probe.analysis import agreement_by_group
     from safetylab.probe.report import build_report
     from safetylab.probe.run import ProbeConfig, probe_model
@@ -84,14 +90,21 @@ def run(
     ps = _prompts(prompts, templates, groups, intersections, unsafe, limit)
     if not ps:
         raise SafetylabError("no prompts")
-    kind = model.split("/", 1)[0]
-    opts: dict = {}
-    if kind == "openai":
-        opts = {"base_url": base_url, "concurrency": concurrency, "api_key_env": api_key_env}
-    elif kind == "hf":
-        opts = {"batch_size": batch_size}
+    parse_model(model)
+    opts = BackendOptions(
+        base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, batch_size=batch_size
+    )
     cfg = ProbeConfig(
-        model, out, _system_prompt(system_prompt), temperature, max_tokens, seed, samples, opts
+        model,
+        out,
+        _system_prompt(system_prompt),
+        temperature,
+        max_tokens,
+        seed,
+        samples,
+        opts,
+        judge,
+        BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
     )
     df, summary = probe_model(ps, cfg, classifier, correction, quiet)
     gen = summary["generation"]

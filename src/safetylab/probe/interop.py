@@ -1,8 +1,7 @@
 """Interop with the eval tools people already use.
 
 - Export a probe prompt set as an inspect_ai task (a JSONL dataset of Samples + a task file).
-- Read inspect_ai `.eval` / `.json` logs and lm-evaluation-harness `samples_*.jsonl` logs as
-  recorded completions for `replay/` (columns id, sample, prompt, completion).
+- Reading inspect_ai and lm-evaluation-harness logs back is `safetylab.io.recorded`.
 """
 
 from __future__ import annotations
@@ -10,9 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from safetylab.errors import InputError
 from safetylab.probe.prompts import ProbePrompt
 
 TASK_FILE = '''"""A safetylab probe prompt set as an inspect_ai task (`safetylab probe prompts`).
@@ -48,93 +44,3 @@ def export_inspect_task(prompts: list[ProbePrompt], dataset: Path) -> Path:
     task = dataset.with_name(dataset.stem + "_task.py")
     task.write_text(TASK_FILE.format(task_name=task.stem, dataset_name=dataset.name))
     return task
-
-
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # inspect message content parts
-        return "".join(getattr(c, "text", "") or "" for c in content)
-    return str(content)
-
-
-def read_inspect_log(path: str | Path) -> pd.DataFrame:
-    try:
-        from inspect_ai.log import read_eval_log
-    except ImportError as exc:
-        raise InputError(
-            str(path),
-            None,
-            "reading inspect logs needs inspect-ai: pip install 'safetylab[inspect]'",
-        ) from exc
-    log = read_eval_log(str(path))
-    rows = []
-    for s in log.samples or []:
-        if s.error is not None:  # no completion was recorded for this sample
-            continue
-        prompt = (
-            s.input
-            if isinstance(s.input, str)
-            else _text(next((m.content for m in reversed(s.input) if m.role == "user"), ""))
-        )
-        rows.append(
-            {
-                "id": str(s.id),
-                "sample": int(s.epoch) - 1,
-                "prompt": prompt,
-                "completion": s.output.completion if s.output else "",
-            }
-        )
-    if not rows:
-        raise InputError(str(path), None, "the log has no samples")
-    return pd.DataFrame(rows)
-
-
-def read_lm_eval_samples(path: str | Path) -> pd.DataFrame:
-    """lm-evaluation-harness `--log_samples` output: one JSON object per document."""
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(str(path), i, f"bad JSON: {exc.msg}") from None
-            if "doc_id" not in rec or ("resps" not in rec and "filtered_resps" not in rec):
-                raise InputError(str(path), i, "not an lm-eval sample (needs doc_id and resps)")
-            args = rec.get("arguments")
-            if isinstance(args, dict):  # newer versions: {"gen_args_0": {"arg_0": prompt, ...}}
-                first = next(iter(args.values()), {})
-                prompt = first.get("arg_0", "") if isinstance(first, dict) else ""
-            elif isinstance(args, list) and args:
-                prompt = args[0][0] if isinstance(args[0], list) else str(args[0])
-            else:
-                prompt = ""
-            resp = rec.get("filtered_resps") or rec.get("resps")
-            while isinstance(resp, list):
-                resp = resp[0] if resp else ""
-            doc = rec.get("doc") or {}
-            rows.append(
-                {
-                    "id": str(doc.get("id", rec["doc_id"])),
-                    "sample": 0,
-                    "prompt": doc.get("prompt", prompt),
-                    "completion": str(resp),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def read_recorded(path: str | Path) -> pd.DataFrame | None:
-    """A recorded-completions table from a log format, or None for a plain table."""
-    name = str(path).lower()
-    if name.endswith(".eval"):
-        return read_inspect_log(path)
-    if name.endswith(".jsonl") and Path(path).name.startswith("samples_"):
-        return read_lm_eval_samples(path)
-    if name.endswith(".json"):
-        head = Path(path).read_text(encoding="utf-8")[:2000]
-        if '"eval"' in head and '"samples"' in Path(path).read_text(encoding="utf-8"):
-            return read_inspect_log(path)
-    return None

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from safetylab.records import is_refusal
 from safetylab.report import bar_with_ci, heatmap, render
 
 
@@ -27,7 +28,7 @@ def build_report(
         ),
         "heat": heatmap(summary["group_by_category"], "Refusal rate, group x template category"),
     }
-    refused = df[(df.label != "full_compliance") & (df.kind == "safe")]
+    refused = df[df.label.map(is_refusal).fillna(False).astype(bool) & (df.kind == "safe")]
     examples = (
         refused.groupby("group", sort=False).head(per_group).sort_values("group").to_dict("records")
     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from safetylab.backends import GenerationRequest, GenerationResult, make_backend
-from safetylab.probe.cache import RequestCache
+from safetylab.backends import BackendOptions, GenerationRequest, GenerationResult, make_backend
+from safetylab.backends.cache import RequestCache
 from safetylab.probe.prompts import ProbePrompt
 from safetylab.records import STYLES
 
@@ -30,7 +30,9 @@ class ProbeConfig:
     max_tokens: int = 256
     seed: int = 0
     samples: int = 1
-    backend_options: dict[str, Any] | None = None
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    judge: str | None = None  # an LLM judge (XSTest's prompt) beside the classifier
+    judge_options: BackendOptions = field(default_factory=BackendOptions)
 
 
 def build_requests(prompts: list[ProbePrompt], cfg: ProbeConfig) -> list[GenerationRequest]:
@@ -57,7 +59,7 @@ def generate(
             progress(len(reqs) - len(todo))
         failures: dict[int, str] = {}
         if todo:
-            backend = make_backend(cfg.model, **(cfg.backend_options or {}))
+            backend = make_backend(cfg.model, cfg.backend)
             sub = [reqs[i] for i in todo]
 
             def store(j: int, res: GenerationResult) -> None:
@@ -105,6 +107,7 @@ def classify_responses(
         r["label"] = j.label
         r["confidence"] = round(j.confidence, 4)
         r["styles"] = [s for s in STYLES if j.styles.get(s)]
+        r["invalid_reason"] = j.invalid_reason
     return pd.DataFrame(rows)
 
 
@@ -131,13 +134,20 @@ def probe_model(
     cfg.out.mkdir(parents=True, exist_ok=True)
     (cfg.out / "config.json").write_text(
         json.dumps(
-            {**cfg.__dict__, "out": str(cfg.out), "n_prompts": len(prompts)}, indent=2, default=str
+            {**asdict(cfg), "out": str(cfg.out), "n_prompts": len(prompts)}, indent=2, default=str
         )
     )
     with progress_bar("generating", len(prompts) * cfg.samples, quiet) as advance:
         completions, gen = generate(prompts, cfg, advance)
     with progress_bar("classifying", len(completions), quiet) as advance:
         df = classify_responses(prompts, completions, cfg.samples, classifier, advance)
+    if cfg.judge:
+        from safetylab.classify.judge import LLMJudge
+
+        judge = LLMJudge(cfg.judge, "xstest", cfg.judge_options, cfg.out / "judge.sqlite")
+        with progress_bar("judging", len(df), quiet) as advance:
+            verdicts = judge.judge(df["prompt"].tolist(), df["completion"].tolist(), advance)
+        df["judge_label"] = [v.label for v in verdicts]
     write_responses(df, cfg.out / "responses.jsonl")
     summary = summarize(df, correction, n_boot)
     summary["generation"] = gen
