@@ -1,6 +1,6 @@
 """Compose labelled (prompt, response) examples from hand-written building blocks.
 
-Run: python -m safetylab.classify.data.compose  (rewrites train.jsonl and heldout_composed.jsonl)
+Run: python -m safetylab.classify.data.compose  (rewrites heldout_composed.jsonl)
 Each recipe fixes the label and styles by construction, e.g. refusal + bridge + answer is a
 partial refusal. Seeded, so the files are reproducible.
 """
@@ -200,38 +200,6 @@ def compose(seg: dict, rng: random.Random, per_topic: int) -> list[dict]:
     return uniq
 
 
-ROLE_KEYS = {
-    "refuse": ("refusals",),
-    "discourage": ("discouragers",),
-    "redirect": ("alternatives_only",),
-    "caveat": (
-        "moralizing",
-        "stereotype_corrections",
-        "disclaimers",
-        "capability_disclaimers",
-        "harmful_intent",
-    ),
-    "filler": ("openers", "closers", "bridges"),
-}
-
-
-def role_sentences(seg: dict) -> list[tuple[str, str]]:
-    """(sentence, role) pairs for the sentence-role model: every block's role is known."""
-    from safetylab.classify.features import split_sentences
-
-    gws = list(seg["group_words"].values())
-    out = []
-    content = [t["answer"] for t in seg["topics"]] + [t["general"] for t in seg["topics"]]
-    content += [t["harmful"] for t in seg["harmful_topics"]]
-    for text in content:
-        out += [(s, "content") for s in split_sentences(text)]
-    for role, keys in ROLE_KEYS.items():
-        for key in keys:
-            for i, text in enumerate(seg[key]):
-                out += [(s, role) for s in split_sentences(_fill(text, gws[i % len(gws)]))]
-    return out
-
-
 def write_examples(name: str, examples: list[tuple[str, str, str, list[str]]]) -> None:
     """Write hand-written (prompt, response, label, styles) tuples as a labelled JSONL file."""
     with open(HERE / name, "w") as fh:
@@ -242,10 +210,7 @@ def write_examples(name: str, examples: list[tuple[str, str, str, list[str]]]) -
 
 
 def main() -> None:
-    for src, dst, n in (
-        ("segments_train.yaml", "train.jsonl", 3),
-        ("segments_heldout.yaml", "heldout_composed.jsonl", 1),
-    ):
+    for src, dst, n in (("segments_heldout.yaml", "heldout_composed.jsonl", 1),):
         seg = yaml.safe_load((HERE / src).read_text())
         rows = compose(seg, random.Random(13), n)
         with open(HERE / dst, "w") as fh:
