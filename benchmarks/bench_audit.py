@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--replicate", type=int, default=1)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=1024)
     args = ap.parse_args()
 
     from safetylab.audit.pipeline import AuditConfig, Auditor, join_parts
@@ -54,7 +55,7 @@ def main() -> None:
                 fh.write(raw)
     _load(48).encode(["warm-up"])  # model load is not part of either timing
     rss0 = peak_rss_mb()
-    cfg = AuditConfig([data], tmp / "out", limit=args.limit, batch_size=256)
+    cfg = AuditConfig([data], tmp / "out", limit=args.limit, batch_size=args.batch_size)
     auditor = Auditor(cfg)
     t0 = time.perf_counter()
     state = auditor.run()

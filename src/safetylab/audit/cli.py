@@ -26,7 +26,7 @@ def audit(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Skip unreadable rows; list them in summary.json."
     ),
-    batch_size: int = typer.Option(256, min=1),
+    batch_size: int = typer.Option(1024, min=1, help="Pairs per batch (and per resumable part)."),
     limit: int | None = typer.Option(None, help="Audit only the first N input rows."),
     lexicon: Path | None = typer.Option(None, help="Identity lexicon YAML (default: built-in)."),
     model: Path | None = typer.Option(

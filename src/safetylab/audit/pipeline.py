@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class AuditConfig:
     out: Path
     columns: ColumnMap = field(default_factory=ColumnMap)
     skip_invalid: bool = False
-    batch_size: int = 256
+    batch_size: int = 1024
     near_dup_threshold: float = 0.8
     harm_threshold: float = 0.5
     lexicon: Path | None = None
@@ -120,6 +121,7 @@ class Auditor:
         self.fz = Featurizer(self.harm_head, str(cfg.classifier) if cfg.classifier else None)
         self.lexicon = IdentityLexicon.from_file(cfg.lexicon) if cfg.lexicon else IdentityLexicon()
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
+        self._pool = ThreadPoolExecutor(max_workers=1)
         self.judge = (
             LLMJudge(cfg.judge, "quality", cfg.judge_options, cfg.out / "judge.sqlite")
             if cfg.judge
@@ -143,9 +145,20 @@ class Auditor:
             [normalize_text(t.text) for t in p.context if t.role == "human"] or [nl[i]]
             for i, p in enumerate(pairs)
         ]
-        harm = self.fz.conversation_harm(humans)
         clf = self.fz.classifier
-        judg, feats = clf.predict_with_features(nl + nl, answers)
+        # The classifier and the identity lexicon are pure Python and need no embedding: they
+        # run in a thread while the embedding model (which releases the GIL) scores requests.
+        ctx_text = ["\n".join(t.text for t in p.context) for p in pairs]
+        side = self._pool.submit(
+            lambda: (
+                clf.predict_with_features(nl + nl, answers),
+                [self._identity(t) for t in ctx_text],
+                [self._identity(t) for t in chosen],
+                [self._identity(t) for t in rejected],
+            )
+        )
+        harm = self.fz.conversation_harm(humans)
+        (judg, feats), prompt_groups, chosen_groups, rejected_groups = side.result()
         evidence = [
             AnswerEvidence.from_features(j, x, clf.rules.names, not a.strip())
             for j, x, a in zip(judg, feats, answers, strict=True)
@@ -193,10 +206,9 @@ class Auditor:
             cols[f"{side}_acceptable"] = [q == "acceptable" for q in qs]
             cols[f"{side}_refusal"] = [q == "refusal" for q in qs]
             cols[f"{side}_evasive"] = [q == "evasive" for q in qs]
-        ctx_text = ["\n".join(t.text for t in p.context) for p in pairs]
-        cols["prompt_groups"] = [self._identity(t) for t in ctx_text]
-        cols["chosen_groups"] = [self._identity(t) for t in chosen]
-        cols["rejected_groups"] = [self._identity(t) for t in rejected]
+        cols["prompt_groups"] = prompt_groups
+        cols["chosen_groups"] = chosen_groups
+        cols["rejected_groups"] = rejected_groups
         exact, near, hashes = [], [], []
         for p, r, c in zip(pairs, reqs, ctx_text, strict=True):
             h = pair_hash(c, p.chosen, p.rejected)

@@ -139,10 +139,18 @@ class RuleSet:
         return featurize(self, response, prompt)
 
     def featurize_many(self, responses: list[str], prompts: list[str] | None = None) -> np.ndarray:
+        return self.featurize_sentences([self.sentences(r) for r in responses], responses, prompts)
+
+    def featurize_sentences(
+        self, sents: list[list[Sentence]], responses: list[str], prompts: list[str] | None = None
+    ) -> np.ndarray:
+        """Features from already-split answers (the classifier reuses the split for styles)."""
         prompts = prompts if prompts is not None else [""] * len(responses)
         if not responses:
             return np.zeros((0, len(self.names)), dtype=np.float32)
-        return np.vstack([featurize(self, r, p) for r, p in zip(responses, prompts, strict=True)])
+        return np.vstack(
+            [featurize(self, r, p, s) for r, p, s in zip(responses, prompts, sents, strict=True)]
+        )
 
 
 _STRONG = re.compile(r"\b(?:can(?:no|')?t|cannot|won'?t|unable to) (?:help|assist|provide)", re.I)
@@ -177,8 +185,10 @@ def feature_names(rules: RuleSet) -> list[str]:
     ]
 
 
-def featurize(rules: RuleSet, response: str, prompt: str = "") -> np.ndarray:
-    sents = rules.sentences(response)
+def featurize(
+    rules: RuleSet, response: str, prompt: str = "", sents: list[Sentence] | None = None
+) -> np.ndarray:
+    sents = rules.sentences(response) if sents is None else sents
     n = len(sents)
     words = [s.words for s in sents]
     total = max(sum(words), 1)

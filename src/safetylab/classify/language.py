@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from safetylab.lexicon import builtin
+
 SUPPORTED = frozenset({"en"})
 MIN_LETTERS = 12  # shorter texts ("ok", "No.") cannot be told apart reliably
 MIN_PROB = 0.9
@@ -24,9 +26,16 @@ def _identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+_ENGLISH = frozenset(builtin("stopwords")["words"])
+
+
 def detect(text: str) -> str | None:
     """The answer's language when it is confidently not a supported one, else None."""
     sample = text[:600]
+    words = sample.lower().split()
+    # plain ASCII prose full of English function words needs no model (most answers)
+    if words and sample.isascii() and sum(w in _ENGLISH for w in words) >= 0.2 * len(words):
+        return None
     letters = len(_LETTERS.findall(sample))
     if letters < MIN_LETTERS:
         return None

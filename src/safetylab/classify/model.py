@@ -181,7 +181,12 @@ class ResponseClassifier:
         cleaned = [clean_text(r) for r in responses]
         ok = [i for i, (t, _) in enumerate(cleaned) if t is not None]
         texts = [cleaned[i][0] for i in ok]
-        x = self.features([prompts[i] for i in ok], texts)  # type: ignore[arg-type]
+        sents = [self.rules.sentences(t) for t in texts]  # type: ignore[arg-type]
+        x = self.rules.featurize_sentences(
+            sents,
+            texts,
+            [normalize_text(prompts[i]) for i in ok],  # type: ignore[arg-type]
+        )
         proba = self.heads.proba(x, texts)  # type: ignore[arg-type]
         res: list[Judgement | None] = [None] * len(responses)
         full = np.zeros((len(responses), x.shape[1]), dtype=np.float32)
@@ -189,11 +194,11 @@ class ResponseClassifier:
             full[i] = x[k]
             p = proba[k]
             j = int(p.argmax())
-            hits = self.rules.style_hits(texts[k])  # type: ignore[arg-type]
+            hits = {s for sent in sents[k] for s in sent.styles}
             res[i] = Judgement(
                 RESPONSE_CLASSES[j],
                 float(p[j]),
-                {s: bool(hits.get(s, False)) for s in STYLES},
+                {s: s in hits for s in STYLES},
                 {c: float(p[n]) for n, c in enumerate(RESPONSE_CLASSES)},
             )
         for i, (t, reason) in enumerate(cleaned):
