@@ -86,9 +86,14 @@ def serve_cmd(
             f"--host {host} is not a loopback address: annotators' data would be reachable"
             " from the network. Put it behind TLS and pass --allow-remote if you mean it."
         )
+    from safetylab.rundir import exclusive
+
     TaskStore(task).close()  # fail here, with a clear message, if it is not a task
-    console.print(f"serving {task} on http://{host}:{port}/ (links with tokens: {task}/tokens.txt)")
-    serve(task, host, port, quiet)
+    with exclusive(task, f"safetylab annotate serve on {host}:{port}"):
+        console.print(
+            f"serving {task} on http://{host}:{port}/ (links with tokens: {task}/tokens.txt)"
+        )
+        serve(task, host, port, quiet)
 
 
 def _answers(task: Path):  # type: ignore[no-untyped-def]
@@ -139,8 +144,16 @@ def export_cmd(
         df["value"] = df["value"].map(lambda v: json.dumps(v) if isinstance(v, list) else v)
     else:
         df["value"] = df["value"].map(flat)
+    if output.suffix.lower() in (".csv", ".tsv"):
+        # a cell starting with = + - @ is a formula to spreadsheet programs (=HYPERLINK(...))
+        for c in df.select_dtypes(include="object").columns:
+            df[c] = df[c].map(_spreadsheet_safe)
     write_table(df, output)
     console.print(f"wrote {len(df)} rows to {output}")
+
+
+def _spreadsheet_safe(v: object) -> object:
+    return "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
 
 
 @app.command("agreement")

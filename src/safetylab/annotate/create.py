@@ -21,6 +21,7 @@ from safetylab.annotate.literature import load_bibliography, rank_by_influence
 from safetylab.annotate.schema import SCHEMAS, load_schema
 from safetylab.annotate.store import DB, SCHEMA_FILE, Item, TaskStore
 from safetylab.errors import SafetylabError
+from safetylab.rundir import exclusive
 
 DEFAULT_SCHEMA = {"audit": "pair", "probe": "response", "bibliography": "literature"}
 DEFAULT_STRATUM = {"audit": "harm_top", "probe": "group", "bibliography": None}
@@ -155,6 +156,11 @@ def assign(
 
 def create_task(cfg: CreateConfig) -> dict[str, Any]:
     """Build the task directory; returns the manifest with the tokens (shown once)."""
+    with exclusive(cfg.out, "safetylab annotate create"):
+        return _create_task(cfg)
+
+
+def _create_task(cfg: CreateConfig) -> dict[str, Any]:
     if (cfg.out / DB).exists():
         raise SafetylabError(f"{cfg.out}: a task already exists here; choose another directory")
     kind = detect_source(cfg.source)

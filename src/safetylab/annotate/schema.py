@@ -38,10 +38,12 @@ class Field:
                 raise ValueError(f"{self.name}: expected text of at most 10,000 characters")
             return value
         if self.type == "single":
-            if value not in allowed:
+            if not isinstance(value, str) or value not in allowed:
                 raise ValueError(f"{self.name}: {value!r} is not one of {sorted(allowed)}")
             return value
-        if not isinstance(value, list) or not all(v in allowed for v in value):
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and v in allowed for v in value
+        ):
             raise ValueError(f"{self.name}: expected a list of {sorted(allowed)}")
         return sorted(set(value))
 

@@ -8,6 +8,8 @@ server binds to 127.0.0.1 unless told otherwise.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these handlers' hints at run time.
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,65 @@ HEADERS = {
 }
 
 
+MAX_BODY = 64 * 1024  # an answer is a few bytes; nothing legitimate comes near this
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """The access log never shows a token (`/?token=...` is how annotators arrive)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        record.msg = _TOKEN_IN_URL.sub(r"\1[redacted]", str(record.msg))
+        return True
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over `limit` bytes before buffering them."""
+
+    def __init__(self, app: Any, limit: int = MAX_BODY):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Any) -> None:
+        body = b"request body too large"
+        headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class Answer(BaseModel):
     item_id: str
     field: str
@@ -41,7 +102,7 @@ class Skip(BaseModel):
     item_id: str
 
 
-def build_app(task_dir: Path) -> FastAPI:
+def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
 
     store = TaskStore(task_dir)
     meta = store.meta()
@@ -73,7 +134,12 @@ def build_app(task_dir: Path) -> FastAPI:
             )
         else:
             request.state.annotator = who
-            resp = await call_next(request)
+            try:
+                resp = await call_next(request)
+            except _TooLarge:
+                raise
+            except Exception:  # an unexpected fault still gets a page with the headers below
+                resp = page("Server error", "Something went wrong; the answer was not saved.", 500)
             if from_query:
                 resp.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         for k, v in HEADERS.items():
@@ -96,7 +162,7 @@ def build_app(task_dir: Path) -> FastAPI:
     def item_page(pos: int, request: Request):  # type: ignore[no-untyped-def]
         who = request.state.annotator
         total = store.n_assigned(who)
-        item = store.item_at(who, pos)
+        item = store.item_at(who, pos) if 0 <= pos < total else None
         if item is None:
             return page("No such item", f"Item {pos + 1} is not among your {total} items.", 404)
         html = render_string(
@@ -152,10 +218,11 @@ def build_app(task_dir: Path) -> FastAPI:
         return JSONResponse(store.progress(request.state.annotator))
 
     app.state.store = store
-    return app
+    return BodyLimit(app)  # type: ignore[return-value]
 
 
 def serve(task_dir: Path, host: str = "127.0.0.1", port: int = 8765, quiet: bool = False) -> None:
     import uvicorn
 
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     uvicorn.run(build_app(task_dir), host=host, port=port, log_level="warning" if quiet else "info")

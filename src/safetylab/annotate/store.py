@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -66,6 +67,10 @@ class TaskStore:
                 f"{task_dir}: not an annotation task (no {DB}); see `annotate create`"
             )
         task_dir.mkdir(parents=True, exist_ok=True)
+        # answers are personal data: owner-only, like tokens.txt (SQLite gives its -wal and -shm
+        # files the database file's mode)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         self._lock = threading.Lock()
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")

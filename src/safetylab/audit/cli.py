@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -37,14 +36,13 @@ def audit(
         None, "--judge", help="Also ask an LLM judge for each answer's quality (openai/NAME, ...)."
     ),
     judge_base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For an openai/ judge."),
-    judge_api_key_env: str = typer.Option("OPENAI_API_KEY"),
+    judge_api_key_env: str | None = typer.Option(None, help="Env var with the judge's API key."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Audit a preference dataset: harm categories, answer quality, groups, data-quality flags."""
-    from safetylab.audit.pipeline import AuditConfig, Auditor, join_parts
-    from safetylab.audit.report import build_report
-    from safetylab.audit.summary import build_summary, load_summary_frame
+    from safetylab.audit.pipeline import AuditConfig, run_audit
     from safetylab.backends import BackendOptions
+    from safetylab.runs import SUMMARY
 
     try:
         cmap = ColumnMap.parse(columns)
@@ -62,43 +60,25 @@ def audit(
         judge=judge,
         judge_options=BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
     )
-    for p in cfg.inputs:
-        if not p.exists():
-            raise SafetylabError(f"{p}: no such file or directory")
-    auditor = Auditor(cfg)
 
     def resumed(n: int) -> None:
         if not quiet:
             console.print(f"resuming: {n} pairs already audited in {out}")
 
+    def notice(msg: str) -> None:
+        console.print(f"[yellow]{msg}[/]")
+
     with progress_bar("auditing pairs", None, quiet) as advance:
-        state = auditor.run(progress=advance, on_resume=resumed)
-    pairs = join_parts(out, state.parts)
-    stats = auditor.fz.classifier.last_stats
-    summary = build_summary(
-        load_summary_frame(pairs),
-        state.skipped,
-        [str(p) for p in data],
-        {
-            "timing": {
-                "audit_seconds": round(state.seconds, 2),
-                "pairs_per_second": round(state.pairs / max(state.seconds, 1e-9), 2),
-            },
-            "classifier_last_batch": stats,
-        },
-    )
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    report = build_report(summary, pairs, out / "report.html", examples)
+        run = run_audit(cfg, examples, advance, resumed, notice)
     if not quiet:
-        o = summary["overall"]
+        s, o = run.summary, run.summary["overall"]
         console.print(
-            f"{summary['n_pairs']} pairs audited "
-            f"({state.pairs / max(state.seconds, 1e-9):.1f} pairs/s), "
-            f"{len(state.skipped)} skipped"
+            f"{s['n_pairs']} pairs audited ({s['timing']['pairs_per_second']:.1f} pairs/s), "
+            f"{s['skipped']['count']} skipped"
         )
         console.print(
             f"chosen: acceptable {o['chosen_acceptable']['rate']:.1%}, harmful "
             f"{o['chosen_harmful']['rate']:.1%}, refusal {o['chosen_refusal']['rate']:.1%}, "
             f"evasive {o['chosen_evasive']['rate']:.1%}"
         )
-        console.print(f"wrote {pairs}, {out / 'summary.json'}, {report}")
+        console.print(f"wrote {run.pairs_path}, {out / SUMMARY}, {run.report}")

@@ -33,6 +33,8 @@ from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
 from safetylab.io.readers import iter_rows
 from safetylab.lexicon.identity import IdentityLexicon
 from safetylab.records import STYLES, PreferencePair
+from safetylab.rundir import exclusive
+from safetylab.runs import PAIRS, PARTS, REPORT, STATE, SUMMARY, AuditRun, write_json
 
 STATE_VERSION = 2
 
@@ -110,8 +112,32 @@ def _conversation(p: PreferencePair, max_chars: int = 3000) -> str:
     return text[-max_chars:]
 
 
+def _read_state(
+    path: Path, out: Path, fingerprint: str, notice: Callable[[str], None] | None
+) -> _State | None:
+    """The saved state when it belongs to this run and every part it names exists; otherwise
+    None (start afresh), saying why when something was found but cannot be used."""
+    if not path.exists():
+        return None
+    say = notice or (lambda _msg: None)
+    try:
+        old = json.loads(path.read_text())
+        state = _State(**old)
+    except (ValueError, TypeError) as exc:
+        say(f"{path} is damaged ({exc}); starting afresh")
+        return None
+    if state.fingerprint != fingerprint or state.version != STATE_VERSION:
+        say(f"{out} holds an audit of other inputs or options; starting afresh")
+        return None
+    missing = [k for k in range(state.parts) if not _part_path(out, k).exists()]
+    if missing:
+        say(f"{_part_path(out, missing[0])} is missing; starting afresh")
+        return None
+    return state
+
+
 def _part_path(out: Path, k: int) -> Path:
-    return out / "parts" / f"part-{k:06d}.parquet"
+    return out / PARTS / f"part-{k:06d}.parquet"
 
 
 class Auditor:
@@ -261,22 +287,22 @@ class Auditor:
         self,
         progress: Callable[[int], None] | None = None,
         on_resume: Callable[[int], None] | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> _State:
         cfg = self.cfg
         cfg.out.mkdir(parents=True, exist_ok=True)
-        state_path = cfg.out / "state.json"
+        state_path = cfg.out / STATE
         fp = cfg.fingerprint()
         state = _State(fp)
-        if state_path.exists():
-            old = json.loads(state_path.read_text())
-            if old.get("fingerprint") == fp and old.get("version") == STATE_VERSION:
-                state = _State(**old)
-                self._restore(state)
-                if on_resume:
-                    on_resume(state.pairs)
-            else:
-                shutil.rmtree(cfg.out / "parts", ignore_errors=True)
-        (cfg.out / "parts").mkdir(exist_ok=True)
+        old = _read_state(state_path, cfg.out, fp, notice)
+        if old is not None:
+            state = old
+            self._restore(state)
+            if on_resume:
+                on_resume(state.pairs)
+        else:
+            shutil.rmtree(cfg.out / PARTS, ignore_errors=True)
+        (cfg.out / PARTS).mkdir(exist_ok=True)
         t0 = time.perf_counter()
         batch: list[PreferencePair] = []
         consumed = 0
@@ -319,8 +345,8 @@ class Auditor:
 
 def join_parts(out: Path, n_parts: int) -> Path:
     """Concatenate the parts into pairs.parquet without holding more than one part in memory."""
-    dest = out / "pairs.parquet"
-    tmp = out / "pairs.parquet.tmp"
+    dest = out / PAIRS
+    tmp = out / (PAIRS + ".tmp")
     writer = None
     for k in range(n_parts):
         t = pq.read_table(_part_path(out, k))
@@ -331,3 +357,39 @@ def join_parts(out: Path, n_parts: int) -> Path:
         writer.close()
         tmp.replace(dest)
     return dest
+
+
+def run_audit(
+    cfg: AuditConfig,
+    examples: int = 8,
+    progress: Callable[[int], None] | None = None,
+    on_resume: Callable[[int], None] | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> AuditRun:
+    """Audit `cfg.inputs` into `cfg.out` — parts, pairs.parquet, summary.json, report.html —
+    holding the directory for this process; a re-run resumes."""
+    from safetylab.audit.report import build_report
+    from safetylab.audit.summary import build_summary, load_summary_frame
+
+    for p in cfg.inputs:
+        if not p.exists():
+            raise SafetylabError(f"{p}: no such file or directory")
+    with exclusive(cfg.out, "safetylab audit"):
+        auditor = Auditor(cfg)
+        state = auditor.run(progress=progress, on_resume=on_resume, notice=notice)
+        pairs = join_parts(cfg.out, state.parts)
+        summary = build_summary(
+            load_summary_frame(pairs),
+            state.skipped,
+            [str(p) for p in cfg.inputs],
+            {
+                "timing": {
+                    "audit_seconds": round(state.seconds, 2),
+                    "pairs_per_second": round(state.pairs / max(state.seconds, 1e-9), 2),
+                },
+                "classifier_last_batch": auditor.fz.classifier.last_stats,
+            },
+        )
+        write_json(cfg.out / SUMMARY, summary)
+        build_report(summary, pairs, cfg.out / REPORT, examples)
+    return AuditRun(cfg.out, summary)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from safetylab.audit.pipeline import AuditConfig, Auditor, join_parts
+from safetylab.audit.pipeline import AuditConfig, run_audit
 from safetylab.audit.quality import PAPER_CLASSES, PAPER_LABELS
 from safetylab.classify.evaluate import class_metrics
 from safetylab.classify.sources import data_root
@@ -24,9 +24,8 @@ from safetylab.stats import rate
 def validate_against_paper(labels: Path | None = None, out: Path | None = None) -> dict[str, Any]:
     labels = labels or data_root() / "hh-audit-labels" / "dev.jsonl"
     out = out or Path(tempfile.mkdtemp(prefix="safetylab-audit-validate-"))
-    cfg = AuditConfig(inputs=[labels], out=out)
-    state = Auditor(cfg).run()
-    df = pd.read_parquet(join_parts(out, state.parts), columns=["chosen_quality"])
+    run = run_audit(AuditConfig(inputs=[labels], out=out))
+    df = run.pairs(columns=["chosen_quality"])
     gold = pd.read_json(labels, lines=True)["label"].tolist()
     pred = df["chosen_quality"].map(PAPER_LABELS).fillna("unclassified").tolist()
     m = class_metrics(gold, pred, PAPER_CLASSES)

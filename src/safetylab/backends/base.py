@@ -44,7 +44,9 @@ class BackendOptions:
     """Everything a back-end may need; each reads the fields that concern it."""
 
     base_url: str = "http://127.0.0.1:8000/v1"  # openai/
-    api_key_env: str = "OPENAI_API_KEY"  # openai/
+    api_key_env: str | None = (
+        None  # openai/: None = OPENAI_API_KEY if set (local servers need none)
+    )
     concurrency: int = 16  # openai/
     timeout_s: float = 120.0  # openai/: total per request
     connect_timeout_s: float = 10.0  # openai/

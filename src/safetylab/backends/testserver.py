@@ -66,10 +66,69 @@ def judge_reply(prompt: str) -> str:
     return "1_full_compliance"
 
 
+FAULTS = (
+    "missing_choices",
+    "empty_choices",
+    "no_message",
+    "bad_json",
+    "list_content",
+    "bad_list_content",
+    "null_content",
+    "number_content",
+    "stall",
+    "trickle",
+    "huge",
+)
+
+
+async def fault_reply(kind: str, request: web.Request) -> web.StreamResponse:
+    """A reply that breaks the chat-completion contract in one way (prompt contains
+    FAULT:<kind>): the probe must turn each into a clear per-request error or answer."""
+
+    def completion(content: object) -> dict:
+        return {"choices": [{"index": 0, "finish_reason": "stop", "message": {"content": content}}]}
+
+    if kind == "missing_choices":
+        return web.json_response({"id": "x", "object": "chat.completion"})
+    if kind == "empty_choices":
+        return web.json_response({"choices": []})
+    if kind == "no_message":
+        return web.json_response({"choices": [{"index": 0, "text": "hi"}]})
+    if kind == "bad_json":
+        return web.Response(text='{"choices": [', content_type="application/json")
+    if kind == "list_content":
+        return web.json_response(
+            completion(
+                [{"type": "text", "text": "Sure, "}, {"type": "text", "text": "here it is."}]
+            )
+        )
+    if kind == "bad_list_content":
+        return web.json_response(completion([1, 2, 3]))
+    if kind == "null_content":
+        return web.json_response(completion(None))
+    if kind == "number_content":
+        return web.json_response(completion(42))
+    if kind == "huge":
+        return web.json_response(completion("Sure. " + "word " * 2_000_000))
+    if kind == "stall":
+        await asyncio.sleep(3600)
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await resp.prepare(request)
+    for ch in b'{"choices": [{"message": {"content": "slow"}}]}':  # trickle: a byte a second
+        await resp.write(bytes([ch]))
+        await asyncio.sleep(1.0)
+    await resp.write_eof()
+    return resp
+
+
 def make_app(state: ServerState) -> web.Application:
-    async def chat(request: web.Request) -> web.Response:
+    async def chat(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         state.total += 1
+        last = body["messages"][-1]["content"]
+        if "FAULT:" in last:
+            state.counts[last] += 1
+            return await fault_reply(last.split("FAULT:", 1)[1].split()[0], request)
         if state.fail_every and state.total % state.fail_every == 0:
             return web.json_response({"error": "rate limited"}, status=429)
         prompt = body["messages"][-1]["content"]

@@ -16,7 +16,7 @@ JUDGE_OPT = typer.Option(
     None, "--judge", help="Also ask an LLM judge (openai/NAME, hf/PATH, vllm/PATH, gguf/PATH)."
 )
 JUDGE_URL_OPT = typer.Option("http://127.0.0.1:8000/v1", help="Base URL for an openai/ judge.")
-JUDGE_KEY_OPT = typer.Option("OPENAI_API_KEY", help="Env var with the judge's API key.")
+JUDGE_KEY_OPT = typer.Option(None, help="Env var with the judge's API key.")
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -38,7 +38,7 @@ def run(
     overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
     judge: str | None = JUDGE_OPT,
     judge_base_url: str = JUDGE_URL_OPT,
-    judge_api_key_env: str = JUDGE_KEY_OPT,
+    judge_api_key_env: str | None = JUDGE_KEY_OPT,
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT
@@ -200,7 +200,7 @@ def evaluate_cmd(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics here."),
     judge: str | None = JUDGE_OPT,
     judge_base_url: str = JUDGE_URL_OPT,
-    judge_api_key_env: str = JUDGE_KEY_OPT,
+    judge_api_key_env: str | None = JUDGE_KEY_OPT,
 ) -> None:
     """Accuracy, macro-F1 and per-class F1 with 95 % intervals, confusion, calibration; with
     --judge, the judge's figures on the same rows beside the classifier's."""
@@ -252,7 +252,7 @@ def evaluate_cmd(
         json_out.write_text(json.dumps(m, indent=2))
 
 
-def make_judge(model: str, base_url: str, api_key_env: str, cache: Path):  # -> LLMJudge
+def make_judge(model: str, base_url: str, api_key_env: str | None, cache: Path):  # -> LLMJudge
     from safetylab.backends import BackendOptions
     from safetylab.classify.judge import LLMJudge
 

@@ -20,6 +20,7 @@ from safetylab.errors import SafetylabError
 from safetylab.finetune.variants import VariantSpec, build_variants, dose_specs, parse_spec
 from safetylab.lexicon import load_yaml
 from safetylab.progress import console
+from safetylab.rundir import exclusive
 
 BASE = "base"  # the untrained base model, probed once as a point of reference
 
@@ -94,7 +95,7 @@ def _prompts(cfg: ExperimentConfig):  # type: ignore[no-untyped-def]
 
 
 def _probe(model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    from safetylab.probe.run import ProbeConfig, probe_model
+    from safetylab.probe.run import ProbeConfig, run_probe
 
     pc = ProbeConfig(
         f"hf/{model_dir}",
@@ -103,13 +104,18 @@ def _probe(model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int) -> 
         seed=seed,
         backend=BackendOptions(batch_size=int(cfg.probe.get("batch_size", 16))),
     )
-    # No fairlearn bootstrap per checkpoint: the comparison across variants is the point here.
-    df, summary = probe_model(ps, pc, correction=cfg.correction, n_boot=0)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    return df
+    # No fairlearn bootstrap or report per checkpoint: the comparison across variants is the
+    # point here, and it has its own report.
+    return run_probe(ps, pc, correction=cfg.correction, n_boot=0, report=False).responses()
 
 
 def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
+    """Variants, training, probes and the comparison into `cfg.out` (held by this process)."""
+    with exclusive(cfg.out, "safetylab finetune experiment"):
+        return _run_experiment(cfg, quiet)
+
+
+def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
     from safetylab.finetune.compare import differences, dose_response, outcomes, rate_tables
     from safetylab.finetune.report import build_report
     from safetylab.finetune.train import TrainConfig, train

@@ -20,6 +20,7 @@ import yaml
 
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
+from safetylab.rundir import exclusive
 
 DEFAULTS = Path(__file__).with_name("data") / "train.yaml"
 METHODS = ("sft", "dpo")
@@ -160,7 +161,8 @@ def train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
         # Library deprecation notices (TRL/transformers) are not the user's to act on.
         warnings.simplefilter("ignore", FutureWarning)
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-        return _train(variant, cfg, out)
+        with exclusive(out, "safetylab finetune train"):
+            return _train(variant, cfg, out)
 
 
 def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
+from safetylab.rundir import exclusive
 
 BUILTIN = Path(__file__).with_name("data") / "variants.yaml"
 ROLE = {"human": "user", "assistant": "assistant", "system": "system"}
@@ -179,17 +180,22 @@ def build_variants(
     if len(set(names)) != len(names):
         raise SafetylabError(f"duplicate variant names: {names}")
     manifests = []
-    for spec in specs:
-        vdir = out / spec.name
-        old = vdir / "manifest.json"
-        if old.exists() and not force:
-            m = json.loads(old.read_text())
-            if m.get("source_sha256") == digest and m.get("spec") == asdict(spec):
-                manifests.append(m)
-                continue
-            raise SafetylabError(
-                f"{vdir}: a different variant is already there (other source or filter);"
-                " use --force to replace it"
-            )
-        manifests.append(build_variant(df, spec, vdir, src))
+    with exclusive(out, "safetylab finetune variants"):
+        for spec in specs:
+            manifests.append(_one_variant(df, spec, out / spec.name, src, digest, force))
     return manifests
+
+
+def _one_variant(
+    df: pd.DataFrame, spec: VariantSpec, vdir: Path, src: Path, digest: str, force: bool
+) -> dict[str, Any]:
+    old = vdir / "manifest.json"
+    if old.exists() and not force:
+        m = json.loads(old.read_text())
+        if m.get("source_sha256") == digest and m.get("spec") == asdict(spec):
+            return m
+        raise SafetylabError(
+            f"{vdir}: a different variant is already there (other source or filter);"
+            " use --force to replace it"
+        )
+    return build_variant(df, spec, vdir, src)

@@ -28,11 +28,12 @@ def simulate_cmd(
     """Write synthetic, non-explicit chats as a datapack and as PAN12 XML + ground truth."""
     from safetylab.grooming.corpus import write_datapack, write_pan12
     from safetylab.grooming.synth import generate, predators
+    from safetylab.rundir import exclusive
 
     chats = generate(users, positive_share, seed=seed)
-    out.mkdir(parents=True, exist_ok=True)
-    write_datapack(chats, out / "chats.json")
-    write_pan12(chats, out / "pan12.xml", out / "truth.txt", predators(chats))
+    with exclusive(out, "safetylab grooming simulate"):
+        write_datapack(chats, out / "chats.json")
+        write_pan12(chats, out / "pan12.xml", out / "truth.txt", predators(chats))
     console.print(
         f"{len(chats)} chats of {users} users ({sum(c.label for c in chats)} grooming):"
         f" {out / 'chats.json'}, {out / 'pan12.xml'} + {out / 'truth.txt'}"

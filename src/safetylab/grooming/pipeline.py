@@ -25,6 +25,7 @@ from safetylab.grooming.model import (
     train_local,
 )
 from safetylab.grooming.records import Chat
+from safetylab.rundir import exclusive
 
 
 def split_users(
@@ -106,7 +107,18 @@ def run(
     metric_dp: float | None = None,
 ) -> dict[str, Any]:
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out, f"safetylab grooming train ({mode})"):
+        return _run(chats, cfg, out, mode, window, metric_dp)
+
+
+def _run(
+    chats: list[Chat],
+    cfg: FLConfig,
+    out: Path,
+    mode: str,
+    window: int,
+    metric_dp: float | None,
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     store, data, info = prepare(chats, out, window, metric_dp, cfg.seed)
     cfg.store = str(store)

@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 import zlib
 from collections.abc import Iterator
@@ -86,6 +87,10 @@ def _iter_jsonl(path: Path) -> Iterator[Row]:
                         InputError(fname, lineno, f"bad JSON: {exc.msg} (column {exc.colno})"),
                     )
                     continue
+                bad = _bad_text(obj)
+                if bad is not None:
+                    yield Row(src, None, InputError(fname, lineno, bad[1], bad[0]))
+                    continue
                 if not isinstance(obj, dict):
                     yield Row(
                         src,
@@ -108,49 +113,46 @@ def _iter_jsonl(path: Path) -> Iterator[Row]:
 
 
 def _iter_csv(path: Path) -> Iterator[Row]:
+    """Records are numbered by the line they start on (a quoted field may span lines). Bytes
+    that are not UTF-8 are kept apart per record (surrogateescape), so one bad byte costs its own
+    record, named by line, and never the rest of the file."""
     fname = str(path)
     csv.field_size_limit(sys.maxsize)
     with _open_bytes(path) as fb:
-        text = io.TextIOWrapper(fb, encoding="utf-8", newline="")
+        text = io.TextIOWrapper(fb, encoding="utf-8", errors="surrogateescape", newline="")
         reader = csv.DictReader(text)
         try:
             header = reader.fieldnames
             if not header:
                 return
-            start = reader.line_num
             while True:
+                start = reader.line_num + 1
                 try:
                     rec = next(reader)
                 except StopIteration:
                     break
                 except csv.Error as exc:
                     yield Row(
-                        Source(fname, reader.line_num),
-                        None,
-                        InputError(fname, reader.line_num, f"bad CSV: {exc}"),
+                        Source(fname, start), None, InputError(fname, start, f"bad CSV: {exc}")
                     )
                     continue
-                line = start + 1 if reader.line_num == 0 else reader.line_num
                 if None in rec:
                     yield Row(
-                        Source(fname, line),
+                        Source(fname, start),
                         None,
                         InputError(
                             fname,
-                            line,
+                            start,
                             f"{len(header) + len(rec[None])} fields, header has "  # type: ignore[index]
                             f"{len(header)}",
                         ),
                     )
                     continue
-                yield Row(Source(fname, line), dict(rec))
-        except UnicodeDecodeError as exc:
-            line = reader.line_num + 1
-            yield Row(
-                Source(fname, line),
-                None,
-                InputError(fname, line, f"not valid UTF-8 ({exc.reason}); reading stopped"),
-            )
+                bad = _bad_text(rec)
+                if bad is not None:
+                    yield Row(Source(fname, start), None, InputError(fname, start, bad[1], bad[0]))
+                    continue
+                yield Row(Source(fname, start), dict(rec))
         except (EOFError, zlib.error, OSError) as exc:
             line = reader.line_num + 1
             yield Row(
@@ -158,6 +160,33 @@ def _iter_csv(path: Path) -> Iterator[Row]:
                 None,
                 InputError(fname, line, f"file is truncated or corrupt: {exc}"),
             )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _bad_text(obj: Any, field: str | None = None) -> tuple[str | None, str] | None:
+    """(field, message) for the first string holding a lone surrogate: an undecodable byte
+    (surrogateescape) or a JSON escape like "\\ud800" that no encoder or tokenizer accepts."""
+    if isinstance(obj, str):
+        m = _SURROGATE.search(obj)
+        if m is None:
+            return None
+        ch = ord(m.group())
+        if 0xDC80 <= ch <= 0xDCFF:
+            return field, f"not valid UTF-8 (byte 0x{ch - 0xDC00:02x} at character {m.start()})"
+        return field, f"invalid text: lone surrogate \\u{ch:04x} at character {m.start()}"
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            hit = _bad_text(v, k if field is None else f"{field}.{k}")
+            if hit is not None:
+                return hit
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            hit = _bad_text(v, f"{field}[{i}]" if field else f"[{i}]")
+            if hit is not None:
+                return hit
+    return None
 
 
 def _iter_parquet(path: Path, batch_size: int = 2048) -> Iterator[Row]:

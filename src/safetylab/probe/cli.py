@@ -59,7 +59,12 @@ def run(
     unsafe: bool = typer.Option(False, help="Add unsafe contrast prompts per group."),
     base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For openai/ models."),
     concurrency: int = typer.Option(16, min=1),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Env var holding the API key."),
+    api_key_env: str | None = typer.Option(
+        None, help="Env var holding the API key (default: OPENAI_API_KEY when set)."
+    ),
+    timeout: float = typer.Option(120.0, min=1, help="Seconds for one whole reply (openai/)."),
+    connect_timeout: float = typer.Option(10.0, min=0.1, help="Seconds to connect (openai/)."),
+    retries: int = typer.Option(6, min=0, help="Retries of a request after 429/5xx/timeouts."),
     system_prompt: str | None = typer.Option(None, help="System prompt text, or a file."),
     temperature: float = typer.Option(0.0),
     max_tokens: int = typer.Option(256),
@@ -75,24 +80,27 @@ def run(
         None, "--judge", help="Also label answers with an LLM judge (XSTest's prompt)."
     ),
     judge_base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For an openai/ judge."),
-    judge_api_key_env: str = typer.Option("OPENAI_API_KEY"),
+    judge_api_key_env: str | None = typer.Option(None, help="Env var with the judge's API key."),
     limit: int | None = typer.Option(None, help="Only the first N prompts."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Probe a model and write responses.jsonl, summary.json and report.html."""
     from safetylab.backends import BackendOptions, parse_model
-    from safetylab.probe.analysis import agreement_by_group
-    from safetylab.probe.report import build_report
-    from safetylab.probe.run import ProbeConfig, probe_model
+    from safetylab.probe.run import ProbeConfig, run_probe
+    from safetylab.runs import RESPONSES, SUMMARY
 
     if correction not in ("holm", "bh"):
         raise SafetylabError("--correction must be holm or bh")
     ps = _prompts(prompts, templates, groups, intersections, unsafe, limit)
-    if not ps:
-        raise SafetylabError("no prompts")
     parse_model(model)
     opts = BackendOptions(
-        base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, batch_size=batch_size
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        timeout_s=timeout,
+        connect_timeout_s=connect_timeout,
+        max_retries=retries,
     )
     cfg = ProbeConfig(
         model,
@@ -106,22 +114,33 @@ def run(
         judge,
         BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
     )
-    df, summary = probe_model(ps, cfg, classifier, correction, quiet)
-    gen = summary["generation"]
+    human = None
     if human_labels:
         from safetylab.io.tables import read_table
 
-        summary["classifier_agreement"] = agreement_by_group(
-            df, read_table(human_labels, required=["id", "sample", "human_label"])
-        )
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    report = build_report(summary, df, out / "report.html", model)
+        human = read_table(human_labels, required=["id", "sample", "human_label"])
+    run = run_probe(ps, cfg, classifier, correction, quiet, human_labels=human)
+    summary = run.summary
+    gen = summary["generation"]
     if not quiet:
         console.print(f"{gen['requests']} requests: {gen['cached']} from cache, {gen['sent']} sent")
         top = sorted(summary["groups"].items(), key=lambda kv: -(kv[1]["refusal_rate"] or 0))[:5]
         for g, c in top:
             console.print(f"  {g:40s} refusal {c['refusal_rate']:.1%} (n={c['n']})")
-        console.print(f"wrote {out / 'responses.jsonl'}, {out / 'summary.json'}, {report}")
+    inv, over = summary["invalid"], summary["overlong"]
+    if inv["count"]:
+        console.print(
+            f"[yellow]warning:[/] {inv['count']} answers not classified and in no rate "
+            f"({', '.join(f'{k}: {v}' for k, v in inv['reasons'].items())})"
+        )
+    if over["count"]:
+        console.print(
+            f"[yellow]warning:[/] {over['count']} answers are far longer than --max-tokens "
+            f"{over['max_tokens']} allows (first: {', '.join(over['ids'][:3])}); the server may "
+            "ignore max_tokens. They are kept whole in responses.jsonl and cut in the report."
+        )
+    if not quiet:
+        console.print(f"wrote {out / RESPONSES}, {out / SUMMARY}, {run.report}")
 
 
 @app.command("prompts")

@@ -11,14 +11,25 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from safetylab.backends import BackendOptions, GenerationRequest, GenerationResult, make_backend
 from safetylab.backends.cache import RequestCache
+from safetylab.errors import SafetylabError
 from safetylab.probe.prompts import ProbePrompt
 from safetylab.records import STYLES
+from safetylab.rundir import exclusive
+from safetylab.runs import (
+    CACHE,
+    CONFIG,
+    JUDGE_CACHE,
+    REPORT,
+    RESPONSES,
+    SUMMARY,
+    ProbeRun,
+    write_json,
+)
 
 
 @dataclass
@@ -50,7 +61,7 @@ def generate(
 ) -> tuple[list[str], dict[str, int]]:
     """Completions for every (prompt, sample), from the cache or the back-end."""
     reqs = build_requests(prompts, cfg)
-    cache = RequestCache(cfg.out / "cache.sqlite")
+    cache = RequestCache(cfg.out / CACHE)
     try:
         keys = [r.cache_key(cfg.model) for r in reqs]
         have = cache.get_many(keys)
@@ -74,12 +85,12 @@ def generate(
 
             backend.generate(sub, store)
         if failures:
-            first = next(iter(failures.values()))
-            from safetylab.errors import SafetylabError
-
+            kinds = list(dict.fromkeys(failures.values()))
             raise SafetylabError(
-                f"{len(failures)} requests failed after retries (first: {first});"
-                " answers that came back are cached: re-run to retry the rest"
+                f"{len(failures)} of {len(todo)} requests failed; "
+                + "; ".join(kinds[:5])
+                + (f"; and {len(kinds) - 5} other errors" if len(kinds) > 5 else "")
+                + ". Answers that came back are cached: re-run to retry the rest."
             )
         return [have[k] for k in keys], {
             "requests": len(reqs),
@@ -119,37 +130,58 @@ def write_responses(df: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def probe_model(
+OVERLONG_CHARS_PER_TOKEN = 16  # ~4 characters a token, and four times the slack
+
+
+def run_probe(
     prompts: list[ProbePrompt],
     cfg: ProbeConfig,
     classifier: Path | None = None,
     correction: str = "holm",
     quiet: bool = True,
     n_boot: int = 200,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Generate (cached), classify, summarise; writes config, responses, summary to cfg.out."""
-    from safetylab.probe.analysis import summarize
+    human_labels: pd.DataFrame | None = None,
+    report: bool = True,
+) -> ProbeRun:
+    """Probe `cfg.model` into `cfg.out` — config, cached generations, responses, summary and
+    report — holding the directory for this process. A re-run sends nothing twice."""
+    from safetylab.probe.analysis import agreement_by_group, summarize
+    from safetylab.probe.report import build_report
     from safetylab.progress import progress_bar
 
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    (cfg.out / "config.json").write_text(
-        json.dumps(
-            {**asdict(cfg), "out": str(cfg.out), "n_prompts": len(prompts)}, indent=2, default=str
+    if not prompts:
+        raise SafetylabError("no prompts")
+    with exclusive(cfg.out, "safetylab probe"):
+        write_json(
+            cfg.out / CONFIG, {**asdict(cfg), "out": str(cfg.out), "n_prompts": len(prompts)}
         )
-    )
-    with progress_bar("generating", len(prompts) * cfg.samples, quiet) as advance:
-        completions, gen = generate(prompts, cfg, advance)
-    with progress_bar("classifying", len(completions), quiet) as advance:
-        df = classify_responses(prompts, completions, cfg.samples, classifier, advance)
-    if cfg.judge:
-        from safetylab.classify.judge import LLMJudge
+        with progress_bar("generating", len(prompts) * cfg.samples, quiet) as advance:
+            completions, gen = generate(prompts, cfg, advance)
+        with progress_bar("classifying", len(completions), quiet) as advance:
+            df = classify_responses(prompts, completions, cfg.samples, classifier, advance)
+        df["overlong"] = [
+            isinstance(c, str) and len(c) > cfg.max_tokens * OVERLONG_CHARS_PER_TOKEN
+            for c in completions
+        ]
+        if cfg.judge:
+            from safetylab.classify.judge import LLMJudge
 
-        judge = LLMJudge(cfg.judge, "xstest", cfg.judge_options, cfg.out / "judge.sqlite")
-        with progress_bar("judging", len(df), quiet) as advance:
-            verdicts = judge.judge(df["prompt"].tolist(), df["completion"].tolist(), advance)
-        df["judge_label"] = [v.label for v in verdicts]
-    write_responses(df, cfg.out / "responses.jsonl")
-    summary = summarize(df, correction, n_boot)
-    summary["generation"] = gen
-    summary["model"] = cfg.model
-    return df, summary
+            judge = LLMJudge(cfg.judge, "xstest", cfg.judge_options, cfg.out / JUDGE_CACHE)
+            with progress_bar("judging", len(df), quiet) as advance:
+                verdicts = judge.judge(df["prompt"].tolist(), df["completion"].tolist(), advance)
+            df["judge_label"] = [v.label for v in verdicts]
+        write_responses(df, cfg.out / RESPONSES)
+        summary = summarize(df, correction, n_boot)
+        summary["generation"] = gen
+        summary["model"] = cfg.model
+        summary["overlong"] = {
+            "count": int(df["overlong"].sum()),
+            "max_tokens": cfg.max_tokens,
+            "ids": df.loc[df["overlong"], "id"].astype(str).head(50).tolist(),
+        }
+        if human_labels is not None:
+            summary["classifier_agreement"] = agreement_by_group(df, human_labels)
+        write_json(cfg.out / SUMMARY, summary)
+        if report:
+            build_report(summary, df, cfg.out / REPORT, cfg.model)
+    return ProbeRun(cfg.out, summary)

@@ -20,6 +20,17 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
 )
 _env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
+CLIP_CHARS = 2000
+
+
+def clip(text: object, limit: int = CLIP_CHARS) -> str:
+    """Dataset text as shown in a report: whole up to `limit` characters, then cut with a note
+    (a 10 MB answer must not become a 20 MB report; the data files keep it whole)."""
+    t = "" if text is None else str(text)
+    return t if len(t) <= limit else f"{t[:limit]} [… {len(t) - limit:,} more characters]"
+
+
+_env.filters["clip"] = clip
 
 
 def _png(fig: Any) -> str:

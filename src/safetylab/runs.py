@@ -1,0 +1,136 @@
+"""Run directories: their file names, and one typed way to read each kind back.
+
+Every capability writes one directory (`--out DIR`); code and tests read it back through these
+classes instead of joining file names themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from safetylab.errors import SafetylabError
+
+SUMMARY = "summary.json"
+REPORT = "report.html"
+STATE = "state.json"
+CONFIG = "config.json"
+PAIRS = "pairs.parquet"  # audit
+PARTS = "parts"  # audit, while it runs
+RESPONSES = "responses.jsonl"  # probe
+CACHE = "cache.sqlite"  # probe: generations
+JUDGE_CACHE = "judge.sqlite"  # any --judge
+ANSWERS = "answers.parquet"  # finetune experiment
+METRICS = "metrics.json"  # finetune train, grooming
+HISTORY = "history.jsonl"  # grooming
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Write JSON atomically: a reader never sees half a file, a crash never leaves one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise SafetylabError(f"{path.parent}: no {path.name} here; is this a finished run?")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SafetylabError(f"{path}: not valid JSON ({exc})") from None
+
+
+@dataclass
+class AuditRun:
+    dir: Path
+    summary: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> AuditRun:
+        d = Path(directory)
+        return cls(d, _json(d / SUMMARY))
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.summary["n_pairs"])
+
+    @property
+    def pairs_path(self) -> Path:
+        return self.dir / PAIRS
+
+    def pairs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        return pd.read_parquet(self.pairs_path, columns=columns)
+
+    @property
+    def report(self) -> Path:
+        return self.dir / REPORT
+
+
+@dataclass
+class ProbeRun:
+    dir: Path
+    summary: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ProbeRun:
+        d = Path(directory)
+        return cls(d, _json(d / SUMMARY))
+
+    @property
+    def model(self) -> str:
+        return str(self.summary.get("model", ""))
+
+    def responses(self) -> pd.DataFrame:
+        return pd.read_json(self.dir / RESPONSES, lines=True, dtype={"id": str})
+
+    @property
+    def report(self) -> Path:
+        return self.dir / REPORT
+
+
+@dataclass
+class ExperimentRun:
+    dir: Path
+    summary: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ExperimentRun:
+        d = Path(directory)
+        return cls(d, _json(d / SUMMARY))
+
+    def answers(self) -> pd.DataFrame:
+        return pd.read_parquet(self.dir / ANSWERS)
+
+    @property
+    def report(self) -> Path:
+        return self.dir / REPORT
+
+
+@dataclass
+class GroomingRun:
+    dir: Path
+    metrics: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> GroomingRun:
+        d = Path(directory)
+        return cls(d, _json(d / METRICS))
+
+    def history(self) -> list[dict[str, Any]]:
+        path = self.dir / HISTORY
+        return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+    @property
+    def epsilon(self) -> float | None:
+        """The largest per-client DP-SGD epsilon spent, if DP-SGD ran."""
+        return ((self.metrics.get("privacy") or {}).get("dp_sgd") or {}).get("epsilon_max")
+
+    @property
+    def report(self) -> Path:
+        return self.dir / REPORT
