@@ -173,6 +173,19 @@ def test_experiment_end_to_end_and_resume(demo_out: Path, tiny: Path, tmp_path: 
     s2 = json.loads((out / "runs/full/sft/seed-0/probe/summary.json").read_text())
     assert s2["generation"]["sent"] == 0
 
+    # People's labels of some checkpoints' answers carry through: PPI refusal rates per run.
+    safe = ans[(ans.kind == "safe") & (ans.method != "base")]
+    labels = safe.groupby(["variant", "method", "seed"]).head(40)
+    labels = labels.assign(human_label=labels["label"])[
+        ["variant", "method", "seed", "id", "sample", "human_label"]
+    ]
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    path.write_text(yaml.safe_dump({**cfg, "human_labels": str(tmp_path / "labels.csv")}))
+    r = run_cli("finetune", "experiment", str(path), "--quiet")
+    assert r.returncode == 0, r.stderr
+    ppi = json.loads((out / "summary.json").read_text())["ppi_refusal"]
+    assert "full/sft/seed-0" in ppi and ppi["full/sft/seed-0"]["n_labelled"] == 40
+
 
 def test_lora_trains_an_adapter_and_writes_a_merged_model(
     demo_out: Path, tiny: Path, tmp_path: Path

@@ -32,7 +32,12 @@ def create_cmd(
         None, help="Column to stratify by (default: harm_top / group / none)."
     ),
     per_stratum: int | None = typer.Option(None, help="Items per stratum."),
-    n: int | None = typer.Option(None, "--n", help="Items in total, spread over the strata."),
+    n: int | None = typer.Option(None, "--n", help="Items in total (spread over the strata)."),
+    sample: str = typer.Option(
+        "stratified",
+        help="stratified (by --stratify) or uniform: a simple random sample of --n items, the "
+        "design prediction-powered estimates assume (stratified stores inclusion probabilities).",
+    ),
     overlap: float = typer.Option(0.2, help="Share of items every annotator gets (agreement)."),
     show_auto: bool = typer.Option(False, "--show-auto", help="Show automatic labels."),
     top: int = typer.Option(100, help="Bibliography: the N most influential papers."),
@@ -46,7 +51,18 @@ def create_cmd(
         raise SafetylabError(f"--annotators: duplicate names in {names}")
     m = create_task(
         CreateConfig(
-            source, out, names, schema, stratify, per_stratum, n, overlap, not show_auto, seed, top
+            source,
+            out,
+            names,
+            schema,
+            stratify,
+            per_stratum,
+            n,
+            overlap,
+            not show_auto,
+            seed,
+            top,
+            sample,
         )  # fmt: skip
     )
     tokens = out / "tokens.txt"
@@ -54,9 +70,14 @@ def create_cmd(
     with os.fdopen(fd, "w") as fh:
         for a, t in m["tokens"].items():
             fh.write(f"{a}\t{t}\n")
+    how = (
+        "a uniform random sample"
+        if m["sample"] == "uniform"
+        else f"stratified by {m['stratify']}: {len(m['strata'])} strata"
+    )
     console.print(
-        f"{m['items']} items ({m['source_kind']}, schema {m['schema']}, stratified by"
-        f" {m['stratify']}: {len(m['strata'])} strata); {m['overlap_items']} shared by all"
+        f"{m['items']} items ({m['source_kind']}, schema {m['schema']}, {how});"
+        f" {m['overlap_items']} shared by all"
     )
     for a, k in m["annotators"].items():
         console.print(f"  {a}: {k} items  http://127.0.0.1:8765/?token={m['tokens'][a]}")
@@ -114,11 +135,27 @@ def export_cmd(
     task: Path = typer.Argument(...),
     output: Path = typer.Option(..., "--output", "-o", help=".parquet, .csv or .jsonl"),
     wide: bool = typer.Option(False, help="One row per item x annotator, a column per field."),
+    human_labels: bool = typer.Option(
+        False,
+        "--human-labels",
+        help="Write the majority label per item in exactly the format `audit --human-labels` "
+        "and `probe --human-labels` read (with inclusion probabilities).",
+    ),
 ) -> None:
     """Write every answer (long: item, annotator, field, value, automatic labels, time)."""
     import pandas as pd
 
     from safetylab.io.tables import write_table
+
+    if human_labels:
+        from safetylab.annotate.human import human_label_table
+
+        table, skipped = human_label_table(task)
+        write_table(table, output)
+        console.print(f"wrote {len(table)} labelled items to {output}")
+        if skipped:
+            console.print(f"[yellow]warning:[/] {skipped} items left out: annotators tied")
+        return
 
     df, schema = _answers(task)
     auto = pd.json_normalize(df["auto"].tolist()).add_prefix("auto_") if len(df) else None
@@ -154,6 +191,29 @@ def export_cmd(
 
 def _spreadsheet_safe(v: object) -> object:
     return "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+
+
+@app.command("plan")
+def plan_cmd(
+    task: Path = typer.Argument(...),
+    width: float = typer.Option(0.1, "--width", min=0.005, max=1.0, help="Target 95% CI width."),
+) -> None:
+    """How many more items people must label for a prediction-powered interval of --width,
+    given how the automatic labels agree with theirs so far (ppi_py's power analysis)."""
+    from safetylab.annotate.human import plan
+
+    for row in plan(task, width):
+        need = row["labels_needed_with_ppi"]
+        console.print(
+            f"{row['outcome']:28s} rate so far {row['rate_so_far']:.1%} "
+            f"({row['labels_so_far']} labelled): "
+            + (
+                f"{need} labels with PPI (ppi correlation {row['ppi_correlation']:.2f}) vs "
+                f"{row['labels_needed_without_classifier']} without"
+                if need is not None
+                else row["note"]
+            )
+        )
 
 
 @app.command("agreement")

@@ -40,6 +40,7 @@ class CreateConfig:
     hide_auto: bool = True
     seed: int = 0
     top: int = 100
+    sample: str = "stratified"  # or "uniform": a simple random sample of n items
 
 
 def detect_source(path: Path) -> str:
@@ -112,15 +113,32 @@ def _paper_items(path: Path, top: int) -> tuple[pd.DataFrame, list[Item]]:
     return df, items
 
 
+def uniform_sample(n_items: int, n: int | None, seed: int) -> tuple[list[int], list[float]]:
+    """A simple random sample of `n` rows (all rows when n is None); each row's inclusion
+    probability is n / N, which prediction-powered estimates need."""
+    k = n_items if n is None else min(int(n), n_items)
+    rng = np.random.default_rng(seed)
+    rows = sorted(int(i) for i in rng.choice(n_items, size=k, replace=False))
+    return rows, [k / n_items] * k
+
+
 def stratified_sample(
     strata: pd.Series, per_stratum: int | None, n: int | None, seed: int
 ) -> list[int]:
     """Row positions: up to `per_stratum` per stratum, or `n` in total split as evenly as the
     strata allow (small strata give all they have, the rest goes to larger ones)."""
+    return stratified_sample_with_probs(strata, per_stratum, n, seed)[0]
+
+
+def stratified_sample_with_probs(
+    strata: pd.Series, per_stratum: int | None, n: int | None, seed: int
+) -> tuple[list[int], list[float]]:
+    """`stratified_sample` and each chosen row's inclusion probability (taken / stratum size)."""
     rng = np.random.default_rng(seed)
     groups = {k: rng.permutation(np.flatnonzero(strata.to_numpy() == k)) for k in strata.unique()}
     if per_stratum is None and n is None:
-        return sorted(int(i) for g in groups.values() for i in g)
+        rows = sorted(int(i) for g in groups.values() for i in g)
+        return rows, [1.0] * len(rows)
     if per_stratum is not None:
         take = {k: min(len(g), per_stratum) for k, g in groups.items()}
     else:
@@ -133,7 +151,9 @@ def stratified_sample(
                 add = min(share, len(groups[k]) - take[k], left)
                 take[k] += add
                 left -= add
-    return sorted(int(i) for k, g in groups.items() for i in g[: take[k]])
+    prob = {int(i): take[k] / len(g) for k, g in groups.items() for i in g[: take[k]]}
+    rows = sorted(prob)
+    return rows, [prob[i] for i in rows]
 
 
 def assign(
@@ -177,8 +197,17 @@ def _create_task(cfg: CreateConfig) -> dict[str, Any]:
         raise SafetylabError(
             f"--stratify {col!r}: not a column of {cfg.source}; columns: {', '.join(df.columns)}"
         )
-    strata = df[col].astype(str) if col else pd.Series(["all"] * len(df))
-    chosen = stratified_sample(strata, cfg.per_stratum, cfg.n, cfg.seed)
+    if cfg.sample not in ("stratified", "uniform"):
+        raise SafetylabError(f"--sample must be stratified or uniform, not {cfg.sample!r}")
+    if cfg.sample == "uniform":
+        if cfg.per_stratum is not None:
+            raise SafetylabError("--per-stratum belongs to --sample stratified; give --n")
+        col = None
+        strata = pd.Series(["all"] * len(df))
+        chosen, probs = uniform_sample(len(df), cfg.n, cfg.seed)
+    else:
+        strata = df[col].astype(str) if col else pd.Series(["all"] * len(df))
+        chosen, probs = stratified_sample_with_probs(strata, cfg.per_stratum, cfg.n, cfg.seed)
     if not chosen:
         raise SafetylabError(f"{cfg.source}: nothing to annotate")
     items = [
@@ -194,6 +223,14 @@ def _create_task(cfg: CreateConfig) -> dict[str, Any]:
     store = TaskStore(cfg.out, create=True)
     try:
         store.add_items(items)
+        store.set_meta(
+            sampling={
+                "method": cfg.sample,
+                "stratify": col,
+                "population": len(df),
+                "inclusion_prob": dict(zip(ids, probs, strict=True)),
+            }
+        )
         plan = assign(ids, cfg.annotators, cfg.overlap, cfg.seed)
         tokens = {a: store.add_annotator(a, plan[a]) for a in cfg.annotators}
         manifest = {
@@ -212,6 +249,7 @@ def _create_task(cfg: CreateConfig) -> dict[str, Any]:
             else len(items),
             "hide_auto": cfg.hide_auto,
             "seed": cfg.seed,
+            "sample": cfg.sample,
         }
         store.set_meta(**manifest)
     finally:

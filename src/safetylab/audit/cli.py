@@ -32,6 +32,12 @@ def audit(
         None, "--model", help="Response-classifier heads (from `classify train`)."
     ),
     examples: int = typer.Option(8, help="Flagged examples per kind in the report."),
+    human_labels: Path | None = typer.Option(
+        None,
+        "--human-labels",
+        help="People's labels of a random sample (source_line, chosen_quality, ...): adds "
+        "prediction-powered estimates that stay valid when the classifier errs.",
+    ),
     judge: str | None = typer.Option(
         None, "--judge", help="Also ask an LLM judge for each answer's quality (openai/NAME, ...)."
     ),
@@ -57,6 +63,7 @@ def audit(
         lexicon=lexicon,
         classifier=model,
         limit=limit,
+        human_labels=human_labels,
         judge=judge,
         judge_options=BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
     )
@@ -81,4 +88,14 @@ def audit(
             f"{o['chosen_harmful']['rate']:.1%}, refusal {o['chosen_refusal']['rate']:.1%}, "
             f"evasive {o['chosen_evasive']['rate']:.1%}"
         )
+        if "ppi" in s:
+            pp = s["ppi"]["chosen_quality"]
+            console.print(
+                f"with {s['ppi']['n_labelled']} people's labels (PPI, 95% CI): "
+                + ", ".join(
+                    f"{c} {v['estimate']:.1%} [{v['ci95'][0]:.1%}, {v['ci95'][1]:.1%}]"
+                    for c, v in pp.items()
+                    if v.get("estimate") is not None
+                )
+            )
         console.print(f"wrote {run.pairs_path}, {out / SUMMARY}, {run.report}")

@@ -51,6 +51,7 @@ class AuditConfig:
     lexicon: Path | None = None
     classifier: Path | None = None
     limit: int | None = None
+    human_labels: Path | None = None  # people's labels of a random sample: PPI estimates
     judge: str | None = None  # an LLM judge of answer quality beside the decision table
     judge_options: BackendOptions = field(default_factory=BackendOptions)
 
@@ -390,6 +391,15 @@ def run_audit(
                 "classifier_last_batch": auditor.fz.classifier.last_stats,
             },
         )
+        if cfg.human_labels is not None:
+            from safetylab.audit.human import load_human_labels, ppi_block
+
+            cols = ["source_file", "source_line", "chosen_quality", "rejected_quality"]
+            frame = pq.read_table(
+                pairs, columns=[*cols, "harm_categories", "prompt_groups", "prompt_harmful"]
+            ).to_pandas()
+            labels = load_human_labels(cfg.human_labels, frame, [str(p) for p in cfg.inputs])
+            summary["ppi"] = ppi_block(frame, labels)
         write_json(cfg.out / SUMMARY, summary)
         build_report(summary, pairs, cfg.out / REPORT, examples)
     return AuditRun(cfg.out, summary)

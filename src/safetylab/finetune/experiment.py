@@ -38,6 +38,8 @@ class ExperimentConfig:
     train: dict[str, Any] = field(default_factory=dict)  # overrides of finetune/data/train.yaml
     probe: dict[str, Any] = field(default_factory=dict)
     correction: str = "holm"
+    # people's labels of probe answers: variant, method, seed, id, sample, human_label
+    human_labels: Path | None = None
 
     @classmethod
     def load(cls, path: Path) -> ExperimentConfig:
@@ -50,6 +52,8 @@ class ExperimentConfig:
             if key not in data:
                 raise SafetylabError(f"{path}: missing required key {key!r}")
         data["audit"], data["out"] = Path(data["audit"]), Path(data["out"])
+        if data.get("human_labels"):
+            data["human_labels"] = Path(data["human_labels"])
         cfg = cls(**data)
         probe_keys = {"groups", "limit", "max_tokens", "unsafe", "intersections", "batch_size"}
         if set(cfg.probe) - probe_keys:
@@ -94,7 +98,33 @@ def _prompts(cfg: ExperimentConfig):  # type: ignore[no-untyped-def]
     return ps[: p["limit"]] if p.get("limit") else ps
 
 
-def _probe(model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _run_labels(
+    cfg: ExperimentConfig, variant: str, method: str, seed: int, out: Path
+) -> Path | None:
+    """This checkpoint's rows of the experiment's people's-labels file, as a probe labels file."""
+    if cfg.human_labels is None:
+        return None
+    from safetylab.io.tables import read_table, write_table
+
+    df = read_table(
+        cfg.human_labels, required=["variant", "method", "seed", "id", "sample", "human_label"]
+    )
+    mine = df[
+        (df["variant"].astype(str) == variant)
+        & (df["method"].astype(str) == method)
+        & (df["seed"].astype(int) == seed)
+    ]
+    if mine.empty:
+        return None
+    path = out / "human_labels.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(mine.drop(columns=["variant", "method", "seed"]), path)
+    return path
+
+
+def _probe(
+    model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int, labels: Path | None = None
+) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     from safetylab.probe.run import ProbeConfig, run_probe
 
     pc = ProbeConfig(
@@ -106,7 +136,8 @@ def _probe(model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int) -> 
     )
     # No fairlearn bootstrap or report per checkpoint: the comparison across variants is the
     # point here, and it has its own report.
-    return run_probe(ps, pc, correction=cfg.correction, n_boot=0, report=False).responses()
+    run = run_probe(ps, pc, correction=cfg.correction, n_boot=0, report=False, human_labels=labels)
+    return run.responses(), (run.summary.get("ppi") or {}).get("overall")
 
 
 def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
@@ -137,10 +168,14 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
         base = str(tiny)
 
     ps = _prompts(cfg)
+    ppi: dict[str, dict[str, Any] | None] = {}
     frames = []
     runs = []
     for seed in cfg.seeds:
-        d = _probe(Path(base), cfg.out / "runs" / BASE / f"seed-{seed}" / "probe", ps, cfg, seed)
+        pdir = cfg.out / "runs" / BASE / f"seed-{seed}" / "probe"
+        d, ppi[f"{BASE}/seed-{seed}"] = _probe(
+            Path(base), pdir, ps, cfg, seed, _run_labels(cfg, BASE, BASE, seed, pdir)
+        )
         frames.append(d.assign(variant=BASE, method=BASE, seed=seed))
     for spec in specs:
         for method in cfg.methods:
@@ -156,7 +191,10 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
                     )
                     metrics = train(cfg.out / "variants" / spec.name, tc, rdir)
                 runs.append({"variant": spec.name, "method": method, "seed": seed, **metrics})
-                d = _probe(rdir / "model", rdir / "probe", ps, cfg, seed)
+                labels = _run_labels(cfg, spec.name, method, seed, rdir / "probe")
+                d, ppi[f"{spec.name}/{method}/seed-{seed}"] = _probe(
+                    rdir / "model", rdir / "probe", ps, cfg, seed, labels
+                )
                 frames.append(d.assign(variant=spec.name, method=method, seed=seed))
 
     df = outcomes(pd.concat(frames, ignore_index=True))
@@ -170,6 +208,8 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
         "differences": differences(df[df.method != BASE], cfg.reference, cfg.correction),
         "dose_response": dose_response(df[df.method != BASE], doses),
     }
+    if cfg.human_labels is not None:  # prediction-powered refusal rate of each checkpoint
+        summary["ppi_refusal"] = {k: v for k, v in ppi.items() if v is not None}
     (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2))
     build_report(summary, cfg.out / "report.html")
     return summary

@@ -10,13 +10,16 @@ from safetylab.errors import InputError
 from safetylab.io.readers import iter_rows
 
 
-def read_table(path: str | Path, required: list[str] | None = None) -> pd.DataFrame:
-    """Read csv/jsonl/parquet into a DataFrame, failing with file:line on the first bad row."""
+def read_table(
+    path: str | Path, required: list[str] | None = None, with_lines: bool = False
+) -> pd.DataFrame:
+    """Read csv/jsonl/parquet into a DataFrame, failing with file:line on the first bad row.
+    `with_lines` adds `_line`, each row's line (or row number), for errors about values."""
     rows = []
     for row in iter_rows(path):
         if row.error:
             raise row.error
-        rows.append(row.data)
+        rows.append({**row.data, "_line": row.source.line} if with_lines else row.data)  # type: ignore[dict-item]
     df = pd.DataFrame(rows)
     for col in required or []:
         if col not in df.columns:

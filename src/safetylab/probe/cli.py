@@ -73,7 +73,9 @@ def run(
     batch_size: int = typer.Option(8, help="Batch size for hf/ models."),
     correction: str = typer.Option("holm", help="holm or bh (Benjamini-Hochberg)."),
     human_labels: Path | None = typer.Option(
-        None, help="Table with id, sample, human_label: classifier agreement per group."
+        None,
+        help="People's labels of a random sample (id, sample, human_label): the classifier's "
+        "agreement per group and prediction-powered refusal rates.",
     ),
     classifier: Path | None = typer.Option(None, help="Response-classifier heads directory."),
     judge: str | None = typer.Option(
@@ -114,12 +116,7 @@ def run(
         judge,
         BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
     )
-    human = None
-    if human_labels:
-        from safetylab.io.tables import read_table
-
-        human = read_table(human_labels, required=["id", "sample", "human_label"])
-    run = run_probe(ps, cfg, classifier, correction, quiet, human_labels=human)
+    run = run_probe(ps, cfg, classifier, correction, quiet, human_labels=human_labels)
     summary = run.summary
     gen = summary["generation"]
     if not quiet:

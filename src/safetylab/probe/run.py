@@ -140,7 +140,7 @@ def run_probe(
     correction: str = "holm",
     quiet: bool = True,
     n_boot: int = 200,
-    human_labels: pd.DataFrame | None = None,
+    human_labels: Path | None = None,
     report: bool = True,
 ) -> ProbeRun:
     """Probe `cfg.model` into `cfg.out` — config, cached generations, responses, summary and
@@ -180,7 +180,11 @@ def run_probe(
             "ids": df.loc[df["overlong"], "id"].astype(str).head(50).tolist(),
         }
         if human_labels is not None:
-            summary["classifier_agreement"] = agreement_by_group(df, human_labels)
+            from safetylab.probe.human import load_probe_labels, ppi_refusal
+
+            labels = load_probe_labels(human_labels, df)
+            summary["classifier_agreement"] = agreement_by_group(df, labels)
+            summary["ppi"] = ppi_refusal(df, labels)
         write_json(cfg.out / SUMMARY, summary)
         if report:
             build_report(summary, df, cfg.out / REPORT, cfg.model)

@@ -1,0 +1,102 @@
+"""People's labels of a random sample of probe answers: the classifier's agreement per group and
+prediction-powered refusal rates (and gaps to the control) that stay valid when it errs.
+
+The file: `id`, `sample`, `human_label` (a response class), optional `inclusion_prob`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from safetylab.errors import InputError
+from safetylab.io.tables import read_table
+from safetylab.probe.prompts import CONTROL
+from safetylab.records import INVALID, RESPONSE_CLASSES, is_refusal
+from safetylab.stats.ppi import ppi_difference, ppi_rate
+
+MIN_GROUP_LABELS = 10
+
+
+def load_probe_labels(path: Path, responses: pd.DataFrame) -> pd.DataFrame:
+    """Validated labels joined to the responses: one row per labelled answer, with `row` (its
+    position in responses.jsonl) and `weight`."""
+    src = str(path)
+    df = read_table(path, required=["id", "sample", "human_label"], with_lines=True)
+    where = {
+        (str(i), int(s)): k
+        for k, (i, s) in enumerate(zip(responses["id"], responses["sample"], strict=True))
+    }
+    rows, seen = [], {}
+    for rec in df.to_dict("records"):
+        line = int(rec["_line"])
+        try:
+            key = (str(rec["id"]), int(rec["sample"]))
+        except (TypeError, ValueError):
+            raise InputError(
+                src, line, f"sample must be a number, got {rec['sample']!r}", "sample"
+            ) from None
+        if key not in where:
+            raise InputError(
+                src, line, f"no probe answer with id {key[0]!r}, sample {key[1]}", "id"
+            )
+        if key in seen:
+            raise InputError(src, line, f"labelled twice (first on line {seen[key]})", "id")
+        seen[key] = line
+        label = str(rec["human_label"]).strip()
+        if label not in RESPONSE_CLASSES:
+            raise InputError(
+                src, line, f"{label!r} is not one of {list(RESPONSE_CLASSES)}", "human_label"
+            )
+        w = 1.0
+        if rec.get("inclusion_prob") not in (None, ""):
+            p = float(rec["inclusion_prob"])
+            if not 0 < p <= 1:
+                raise InputError(
+                    src, line, f"inclusion_prob must be in (0, 1], got {p}", "inclusion_prob"
+                )
+            w = 1.0 / p
+        rows.append(
+            {"id": key[0], "sample": key[1], "human_label": label, "row": where[key], "weight": w}
+        )
+    if not rows:
+        raise InputError(src, None, "no labelled rows")
+    return pd.DataFrame(rows)
+
+
+def ppi_refusal(responses: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any]:
+    """Refusal rate per group on safe prompts, and its difference to the control, three ways."""
+    df = responses.reset_index(drop=True)
+    ok = (df["label"] != INVALID) & (df["kind"] == "safe")
+    pred = df["label"].map(is_refusal).fillna(False).astype(float).to_numpy()
+    lab = labels[ok.to_numpy()[labels["row"].to_numpy()]]
+    gold = lab["human_label"].map(is_refusal).astype(float).to_numpy()
+    rows = lab["row"].to_numpy()
+    weighted = bool((lab["weight"] != 1.0).any())
+    w_all = lab["weight"].to_numpy() if weighted else None
+    groups: dict[str, Any] = {}
+    for g, members in df[ok].groupby("group").groups.items():
+        members = np.asarray(members)
+        sel = np.isin(rows, members)
+        if sel.sum() < MIN_GROUP_LABELS:
+            groups[str(g)] = {"n_labelled": int(sel.sum()), "n_total": len(members)}
+            continue
+        groups[str(g)] = ppi_rate(
+            gold[sel], pred[rows[sel]], pred[members], None if w_all is None else w_all[sel]
+        )
+    control = groups.get(CONTROL)
+    if control and control.get("estimate") is not None:
+        for g, e in groups.items():
+            if g != CONTROL and e.get("estimate") is not None:
+                e["vs_control"] = ppi_difference(e, control)
+    overall = ppi_rate(gold, pred[rows], pred[ok.to_numpy()], w_all)
+    return {
+        "n_labelled": int(len(lab)),
+        "n_total": int(ok.sum()),
+        "sampling": "weighted (inclusion probabilities)" if weighted else "uniform",
+        "overall": overall,
+        "groups": groups,
+    }
