@@ -3,26 +3,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from safetylab.annotate.agreement import majority
 from safetylab.annotate.store import TaskStore
 from safetylab.errors import SafetylabError
 from safetylab.records import is_refusal
 from safetylab.stats.ppi import labels_needed
 
 FIELDS = {"pair": ("chosen_quality", "prompt_harmful"), "response": ("label",)}
-
-
-def _majority(values: list[Any]) -> Any | None:
-    """The most frequent answer; None on a tie."""
-    top = Counter(map(str, values)).most_common(2)
-    if len(top) > 1 and top[0][1] == top[1][1]:
-        return None
-    return next(v for v in values if str(v) == top[0][0])
 
 
 def _labelled(task: Path) -> tuple[str, pd.DataFrame, dict[str, float], int, int]:
@@ -46,7 +38,7 @@ def _labelled(task: Path) -> tuple[str, pd.DataFrame, dict[str, float], int, int
             rec: dict[str, Any] = {"item_id": item_id, "auto": items[item_id].auto}
             for f in FIELDS[kind]:
                 vals = grp.loc[grp["field"] == f, "value"].tolist()
-                rec[f] = _majority(vals) if vals else None
+                rec[f] = majority([str(v) for v in vals]) if vals else None
             if rec[FIELDS[kind][0]] is None:
                 ties += int(bool(len(grp)))
                 continue

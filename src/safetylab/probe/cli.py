@@ -177,12 +177,9 @@ def compare(
     """Refusal rate per group, side by side, for several probe runs."""
     from rich.table import Table
 
-    sums = []
-    for d in runs:
-        p = d / "summary.json"
-        if not p.exists():
-            raise SafetylabError(f"{p}: not a probe output directory")
-        sums.append(json.loads(p.read_text()))
+    from safetylab.runs import ProbeRun
+
+    sums = [ProbeRun.load(d).summary for d in runs]
     groups = sorted({g for s in sums for g in s["groups"]})
     table = Table(
         "group", *[f"{s.get('model', d.name)}\n{d.name}" for s, d in zip(sums, runs, strict=True)]

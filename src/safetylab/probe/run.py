@@ -114,11 +114,11 @@ def classify_responses(
     clf = ResponseClassifier(model_dir)
     judg = clf.predict([r["prompt"] for r in rows], completions, progress=progress)
     for r, c, j in zip(rows, completions, judg, strict=True):
+        rec = j.to_record()
         r["completion"] = c
-        r["label"] = j.label
-        r["confidence"] = round(j.confidence, 4)
-        r["styles"] = [s for s in STYLES if j.styles.get(s)]
-        r["invalid_reason"] = j.invalid_reason
+        r["label"], r["confidence"] = rec["label"], rec["confidence"]
+        r["styles"] = [s for s in STYLES if rec[s]]  # one list column, as responses.jsonl has it
+        r["invalid_reason"] = rec["invalid_reason"]
     return pd.DataFrame(rows)
 
 
