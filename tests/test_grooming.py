@@ -108,7 +108,7 @@ def test_federated_private_and_robust(chats_file: Path, tmp_path: Path) -> None:
     metrics per client."""
     base = _train(chats_file, tmp_path / "central", "--mode", "centralised", "--rounds", "4")
     fed = _train(chats_file, tmp_path / "fed", "--rounds", "6", "--fraction-fit", "0.3",
-                 "--dropout", "0.3", "--metric-dp", "1000")  # fmt: skip
+                 "--dropout", "0.3", "--metric-dp", "1000", "--engine", "flower")  # fmt: skip
     assert base["final"]["f1"] >= 0.8
     hist = [json.loads(x) for x in (tmp_path / "fed" / "history.jsonl").read_text().splitlines()]
     assert [h["round"] for h in hist] == list(range(7))  # round 0 = the warm-up model
@@ -138,19 +138,112 @@ def test_federated_private_and_robust(chats_file: Path, tmp_path: Path) -> None:
 
 
 def test_dp_sgd_dp_fedavg_and_secagg(chats_file: Path, tmp_path: Path) -> None:
+    # DP-SGD inside pfl's local training: Opacus' accountant, composed per client over rounds
     dp = _train(chats_file, tmp_path / "dpsgd", "--rounds", "3", "--fraction-fit", "0.3",
                 "--dp-sgd", "0.8")  # fmt: skip
+    assert dp["engine"] == "pfl"
     eps = dp["privacy"]["dp_sgd"]["epsilon_max"]
-    assert eps is not None and 0 < eps < 50  # Opacus' accountant, reported per run
+    assert eps is not None and 0 < eps < 50
     hist = [json.loads(x) for x in (tmp_path / "dpsgd" / "history.jsonl").read_text().splitlines()]
     assert all(h.get("epsilon_max", 0) > 0 for h in hist[1:])
     assert sorted(h["epsilon_max"] for h in hist[1:]) == [h["epsilon_max"] for h in hist[1:]]
+    # central DP-FedAvg in pfl, with three accountants
+    m = _train(chats_file, tmp_path / "dpc", "--rounds", "3", "--fraction-fit", "0.3",
+               "--dp-fedavg", "server", "--dp-fedavg-noise", "0.8")  # fmt: skip
+    e = m["privacy"]["dp_fedavg"]["epsilon"]
+    assert 0 < e["pld"] <= e["rdp"] and e["pld"] == pytest.approx(e["prv"], rel=0.05)
+    # Flower's DP-FedAvg wrapper and SecAgg+ (Flower only: pfl says so)
     m = _train(chats_file, tmp_path / "dpf", "--rounds", "3", "--fraction-fit", "0.3",
-               "--dp-fedavg", "server", "--dp-fedavg-noise", "0.05")  # fmt: skip
+               "--dp-fedavg", "server", "--dp-fedavg-noise", "0.05", "--engine", "flower")  # fmt: skip  # noqa: E501
     assert m["privacy"]["dp_fedavg"]["mode"] == "server" and m["final"]["f1"] >= 0.5
-    s = _train(chats_file, tmp_path / "sa", "--rounds", "2", "--fraction-fit", "0.2", "--secagg")
+    r = run_cli("grooming", "train", str(chats_file), "--out", str(tmp_path / "x"), "--secagg")
+    assert r.returncode == 2 and "--engine flower" in r.stderr
+    s = _train(chats_file, tmp_path / "sa", "--rounds", "2", "--fraction-fit", "0.2", "--secagg",
+               "--engine", "flower")  # fmt: skip
     assert s["config"]["secagg"] and s["final"]["f1"] >= 0.5
     assert "report.html" in {p.name for p in (tmp_path / "sa").iterdir()}
+
+
+def test_engines_agree(chats_file: Path, tmp_path: Path) -> None:
+    """The same small federation (60 users, 3 rounds, the same cohorts, no DP) through Flower,
+    pfl, and pfl with batched local training: the same global weights, the same warnings."""
+    from safetylab.grooming.corpus import load_corpus
+    from safetylab.grooming.fl import FLConfig, simulate
+    from safetylab.grooming.metrics import warning_latency
+    from safetylab.grooming.model import chat_probs
+    from safetylab.grooming.pfl_engine import simulate_pfl
+    from safetylab.grooming.pipeline import prepare
+
+    store, data, info = prepare(load_corpus(chats_file), tmp_path / "prep", 50, None, 0)
+    assert info["client_users"] == 60
+    runs = {}
+    for name in ("flower", "pfl", "pfl-batched"):
+        cfg = FLConfig(store=str(store), out=str(tmp_path / name), rounds=3, fraction_fit=0.4,
+                       seeded_cohorts=True, dropout=0.1)  # fmt: skip
+        hist = (
+            simulate(cfg, data)
+            if name == "flower"
+            else simulate_pfl(cfg, data, "batched" in name)[0]
+        )
+        w = np.load(tmp_path / name / "model.npz")
+        runs[name] = ([w["weight"], w["bias"]], hist)
+    ref = runs["flower"][0]
+    warn = [warning_latency(p >= 0.5, 5) for p in chat_probs(ref, data.test)]
+    for name in ("pfl", "pfl-batched"):
+        w, hist = runs[name]
+        assert np.abs(w[0] - ref[0]).max() < 1e-5 and np.abs(w[1] - ref[1]).max() < 1e-5
+        assert [warning_latency(p >= 0.5, 5) for p in chat_probs(w, data.test)] == warn
+        assert [h["round"] for h in hist] == [h["round"] for h in runs["flower"][1]]
+        assert [h["f1"] for h in hist] == [h["f1"] for h in runs["flower"][1]]
+    assert any(h.get("failures") for h in runs["pfl"][1])  # dropout hit some sampled clients
+
+
+def test_batched_cohort_training_matches_per_client() -> None:
+    from safetylab.grooming.batched import train_cohort
+    from safetylab.grooming.model import LocalTraining, train_local
+
+    rng = np.random.default_rng(0)
+    data = [
+        (rng.standard_normal((int(n), 384)).astype(np.float32), (rng.random(int(n)) < 0.3).astype(np.float32))  # noqa: E501
+        for n in rng.integers(1, 200, size=40)
+    ]  # fmt: skip
+    w0 = [rng.standard_normal((1, 384)).astype(np.float32) * 0.01, np.zeros(1, np.float32)]
+    local = LocalTraining(epochs=2, batch_size=16, lr=0.2)
+    seeds = list(range(100, 140))
+    batched = train_cohort(w0, data, seeds, local)
+    for (x, y), s, b in zip(data, seeds, batched, strict=True):
+        per, _ = train_local(w0, x, y, LocalTraining(epochs=2, batch_size=16, lr=0.2, seed=s))
+        assert np.abs(per[0] - b[0]).max() < 1e-6 and np.abs(per[1] - b[1]).max() < 1e-6
+
+
+def test_pan12_real_label_files_and_schema(tmp_path: Path) -> None:
+    """The corpus' own predator lists, and an XML in exactly the schema its readme gives."""
+    from safetylab.grooming.corpus import load_pan12, read_predators
+
+    d = Path(__file__).resolve().parents[2] / "shared" / "data" / "pan12-labels"
+    if not d.exists():
+        pytest.skip("shared pan12-labels not found")
+    train = read_predators(
+        d / "pan12-sexual-predator-identification-training-corpus-predators-2012-05-01.txt"
+    )  # noqa: E501
+    test = read_predators(d / "pan12-sexual-predator-identification-groundtruth-problem1.txt")
+    assert len(train) == 142 and len(test) == 254
+    assert all(len(a) == 32 and int(a, 16) >= 0 for a in train | test)
+    pred = sorted(train)[0]
+    xml = tmp_path / "corpus.xml"
+    xml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<conversations>\n'
+        '<conversation id="e621da5de598c9321a1d505ea95e6a2d">\n'
+        f'<message line="1"><author>{pred}</author><time>03:20</time><text>hey whats up</text></message>\n'  # noqa: E501
+        '<message line="2"><author>0a39f6f4b3e2d6c8a1b7c9d0e1f2a3b4</author><time>03:21</time><text>not much &amp; you?</text></message>\n'  # noqa: E501
+        '</conversation>\n<conversation id="9cbfd2a1f6b5d5e1c0a7a8b9c0d1e2f3">\n'
+        '<message line="1"><author>0a39f6f4b3e2d6c8a1b7c9d0e1f2a3b4</author><time>11:02</time><text>hi</text></message>\n'  # noqa: E501
+        "</conversation>\n</conversations>\n"
+    )  # noqa: E501
+    chats = list(load_pan12(xml, train))
+    assert [c.label for c in chats] == [1, 0]
+    assert chats[0].messages[1].text == "not much & you?" and chats[0].source.endswith(":3")
+    assert chats[0].user == "0a39f6f4b3e2d6c8a1b7c9d0e1f2a3b4"
 
 
 def _free_ports(n: int) -> list[int]:
@@ -240,3 +333,25 @@ def test_same_apps_run_as_a_real_deployment(tmp_path: Path) -> None:
     fits = [x for x in received if "arrays" in x]
     assert len(fits) == 6  # 3 SuperNodes x 2 rounds, each sent only the two weight arrays
     assert all(x["arrays"] == [[[1, 384], "float32"], [[1], "float32"]] for x in fits)
+
+
+def test_pfl_multi_process_with_torchrun(chats_file: Path, tmp_path: Path) -> None:
+    """pfl's distributed simulation: two processes under torchrun split every cohort and reach
+    the model one process reaches."""
+    import os
+    import subprocess
+    import sys
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    args = ["grooming", "train", str(chats_file), "--rounds", "2", "--fraction-fit", "0.5"]
+    env = {**os.environ, "PATH": f"{torchrun.parent}:{os.environ.get('PATH', '')}"}
+    cmd = [str(torchrun), "--nproc_per_node=2", "-m", "safetylab.cli", *args]
+    r = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "two")], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    one = _train(chats_file, tmp_path / "one", "--rounds", "2", "--fraction-fit", "0.5")
+    two = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert two["final"]["f1"] == one["final"]["f1"]
+    a, b = np.load(tmp_path / "one" / "model.npz"), np.load(tmp_path / "two" / "model.npz")
+    assert np.abs(a["weight"] - b["weight"]).max() < 1e-5

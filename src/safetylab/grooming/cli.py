@@ -46,6 +46,14 @@ def train_cmd(
     out: Path = typer.Option(..., "--out", "-o"),
     truth: Path | None = typer.Option(None, help="PAN12 predator id file."),
     mode: str = typer.Option("federated", help="federated or centralised (baseline)."),
+    engine: str = typer.Option(
+        "pfl",
+        help="Simulation engine: pfl (fast; the default) or flower (SecAgg+, client-side "
+        "DP-FedAvg, and the same apps that deploy).",
+    ),
+    batched: bool = typer.Option(
+        False, "--batched", help="pfl: train each cohort as batched tensor ops (no DP-SGD)."
+    ),
     rounds: int = typer.Option(20),
     fraction_fit: float = typer.Option(0.1, help="Share of clients sampled per round."),
     num_clients: int | None = typer.Option(
@@ -70,17 +78,14 @@ def train_cmd(
     from safetylab.grooming.corpus import load_corpus
     from safetylab.grooming.fl import FLConfig
     from safetylab.grooming.model import LocalTraining
-    from safetylab.grooming.pipeline import run
+    from safetylab.grooming.pipeline import run, select_users
     from safetylab.grooming.report import build_report
 
     if mode not in ("federated", "centralised"):
         raise SafetylabError("--mode must be federated or centralised")
     if dp_fedavg not in (None, "server", "client"):
         raise SafetylabError("--dp-fedavg must be server or client")
-    chats = load_corpus(data, truth)
-    if num_clients:
-        keep = sorted({c.user for c in chats})[: int(num_clients / 0.75) + 1]
-        chats = [c for c in chats if c.user in set(keep)]
+    chats = select_users(load_corpus(data, truth), num_clients)
     if not any(c.label for c in chats):
         raise SafetylabError(f"{data}: no positive (grooming) chats after segmentation")
     cfg = FLConfig(
@@ -104,11 +109,14 @@ def train_cmd(
         skepticism=skepticism,
         seed=seed,
     )
-    m = run(chats, cfg, mode, window, metric_dp)
+    m = run(chats, cfg, mode, window, metric_dp, engine, batched)
+    if not m:  # another rank of a torchrun job: rank 0 writes and reports
+        return
     report = build_report(out)
     f = m["final"]
+    how = mode if mode == "centralised" else f"{mode} ({m['engine']})"
     console.print(
-        f"{mode}: {m['data']['client_users']} client users, {rounds} rounds -> F1 {f['f1']:.3f}"
+        f"{how}: {m['data']['client_users']} client users, {rounds} rounds -> F1 {f['f1']:.3f}"
         f" (P {f['precision']:.3f}, R {f['recall']:.3f}), speed {f['speed']:.3f},"
         f" latency-weighted F1 {f['latency_weighted_f1']:.3f}, median latency"
         f" {f['latency_median']} messages"
@@ -116,6 +124,12 @@ def train_cmd(
     if "dp_sgd" in m["privacy"]:
         console.print(
             f"DP-SGD: epsilon {m['privacy']['dp_sgd']['epsilon_max']:.2f} at delta {dp_delta}"
+        )
+    eps = (m["privacy"].get("dp_fedavg") or {}).get("epsilon")
+    if eps:
+        console.print(
+            f"DP-FedAvg (central): epsilon {eps['pld']:.2f} (PLD), {eps['prv']:.2f} (PRV), "
+            f"{eps['rdp']:.2f} (RDP) at delta {dp_delta}, one client as the unit"
         )
     console.print(f"wrote {out / 'metrics.json'}, {out / 'history.jsonl'}, {report}")
 

@@ -11,8 +11,6 @@ the fit round under SecAgg+. Clients may drop out (a failed fit); FedAvg aggrega
 from __future__ import annotations
 
 import json
-import random
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,15 +18,17 @@ from typing import Any
 import numpy as np
 
 from safetylab.grooming.features import ChatVectors
-from safetylab.grooming.metrics import evaluate_chats
-from safetylab.grooming.model import (
-    LocalTraining,
-    chat_probs,
-    get_weights,
-    new_model,
-    stack,
-    train_local,
+from safetylab.grooming.model import LocalTraining, stack, train_local
+from safetylab.grooming.rounds import (
+    RoundLog,
+    client_seed,
+    cohort_size,
+    cohorts,
+    dropped,
+    warm_start,
 )
+
+FIT_METRICS = "fit_metrics.json"  # written by a deployed ServerApp only
 
 
 @dataclass
@@ -45,6 +45,7 @@ class FLConfig:
     dp_clipping_norm: float = 1.0
     secagg: bool = False
     skepticism: int = 5
+    seeded_cohorts: bool = False  # Flower draws rounds.cohorts() (as pfl does), not its own
     seed: int = 0
     backend_cpus: float = 1.0
 
@@ -90,7 +91,7 @@ class FeatureStore:
 
     def client(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.offsets[i], self.offsets[i + 1]
-        return np.asarray(self.x[a:b]), np.asarray(self.y[a:b])
+        return np.array(self.x[a:b]), np.array(self.y[a:b])  # a private, writable copy
 
     def __len__(self) -> int:
         return len(self.users)
@@ -108,17 +109,11 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
 
         def fit(self, parameters, config):  # type: ignore[no-untyped-def]
             rnd = int(config.get("round", 0))
-            if (
-                self.cfg.dropout
-                and random.Random(f"{self.cfg.seed}/{rnd}/{self.pid}").random() < self.cfg.dropout
-            ):
+            if dropped(self.cfg.seed, rnd, self.pid, self.cfg.dropout):
                 raise RuntimeError("client dropped out")  # Flower records a failure
             x, y = self.store.client(self.pid)
             local = LocalTraining(
-                **{
-                    **asdict(self.cfg.local),
-                    "seed": self.cfg.seed * 100_003 + rnd * 10_007 + self.pid,
-                }
+                **{**asdict(self.cfg.local), "seed": client_seed(self.cfg.seed, rnd, self.pid)}
             )
             # The DP accountant's history lives in the node's persistent state, so a client's
             # epsilon composes over all rounds it was sampled in.
@@ -133,6 +128,9 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
 
         def evaluate(self, parameters, config):  # type: ignore[no-untyped-def]
             return 0.0, 1, {}
+
+        def get_properties(self, config):  # type: ignore[no-untyped-def]
+            return {"partition-id": self.pid}  # lets the server draw the seeded cohorts
 
     def client_fn(context: Context):  # type: ignore[no-untyped-def]
         cfg = (
@@ -189,12 +187,13 @@ def load_server_data(path: Path) -> ServerData:
     return ServerData(out["warmup"], out["test"])
 
 
-def _jsonable(m: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in m.items() if k != "latencies"}
-
-
 def server_main(  # type: ignore[no-untyped-def]
-    grid, context, cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] | None = None
+    grid,
+    context,
+    cfg: FLConfig,
+    data: ServerData,
+    log: list[dict[str, Any]] | None = None,
+    fit_out: dict[str, Any] | None = None,
 ) -> None:
     """The ServerApp's body: warm-up, strategy (+ DP wrapper), FedAvg rounds (+ SecAgg+)."""
     from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
@@ -208,36 +207,16 @@ def server_main(  # type: ignore[no-untyped-def]
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    hist_path = out / "history.jsonl"
     received_path = out / "received.jsonl"
-    hist_path.write_text("")
     received_path.write_text("")
-    x0, y0 = stack(data.warmup)
-    init = get_weights(new_model(x0.shape[1] if len(x0) else 384))
-    if len(x0):
-        init, _ = train_local(
-            init,
-            x0,
-            y0,
-            LocalTraining(**{**asdict(cfg.local), "dp_noise_multiplier": None, "epochs": 3}),
-        )
-    t0 = time.perf_counter()
+    init = warm_start(data.warmup, cfg.local)
+    round_log = RoundLog(out, data.test, cfg.skepticism)
 
     def evaluate_fn(rnd: int, weights: list[np.ndarray], config: dict) -> tuple[float, dict]:
-        m = evaluate_chats(
-            chat_probs(weights, data.test), [c.label for c in data.test], cfg.skepticism
-        )
-        rec = {
-            "round": rnd,
-            "seconds": round(time.perf_counter() - t0, 2),
-            **_jsonable(m),
-            "latencies": m["latencies"],
-        }
-        with open(hist_path, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
+        rec = round_log(rnd, weights)
         if log is not None:
             log.append(rec)
-        return 1.0 - m["f1"], {"f1": m["f1"], "latency_weighted_f1": m["latency_weighted_f1"]}
+        return 1.0 - rec["f1"], {"f1": rec["f1"], "latency_weighted_f1": rec["latency_weighted_f1"]}
 
     def fit_metrics(results: list[tuple[int, dict]]) -> dict:
         eps = [m["epsilon"] for _, m in results if "epsilon" in m]
@@ -249,6 +228,23 @@ def server_main(  # type: ignore[no-untyped-def]
     class Recording(FedAvg):
         """FedAvg that writes down what reached the server: array shapes/dtypes and metric
         keys/types per client, the evidence that no text leaves a device."""
+
+        pid_of: dict[str, int] = {}
+
+        def configure_fit(self, server_round, parameters, client_manager):  # type: ignore[no-untyped-def]
+            if not cfg.seeded_cohorts:
+                return super().configure_fit(server_round, parameters, client_manager)
+            from flwr.common import FitIns, GetPropertiesIns
+
+            clients = client_manager.all()
+            if not self.pid_of:  # once: which client holds which partition
+                for cid, proxy in clients.items():
+                    res = proxy.get_properties(GetPropertiesIns({}), timeout=None, group_id=0)
+                    self.pid_of[cid] = int(res.properties["partition-id"])
+            want = set(plan[server_round - 1])
+            chosen = [p for cid, p in clients.items() if self.pid_of.get(cid) in want]
+            ins = FitIns(parameters, self.on_fit_config_fn(server_round))
+            return [(p, ins) for p in chosen]
 
         def aggregate_fit(self, server_round, results, failures):  # type: ignore[no-untyped-def]
             with open(received_path, "a") as fh:
@@ -269,7 +265,8 @@ def server_main(  # type: ignore[no-untyped-def]
             return super().aggregate_fit(server_round, results, failures)
 
     n_clients = len(FeatureStore(Path(cfg.store)))
-    sampled = max(int(n_clients * cfg.fraction_fit), cfg.min_fit_clients)
+    sampled = cohort_size(n_clients, cfg.fraction_fit, cfg.min_fit_clients)
+    plan = cohorts(n_clients, cfg.fraction_fit, cfg.rounds, cfg.seed)
     strategy: Any = Recording(
         fraction_fit=cfg.fraction_fit,
         fraction_evaluate=0.0,
@@ -300,24 +297,34 @@ def server_main(  # type: ignore[no-untyped-def]
             num_shares=min(sampled, 5), reconstruction_threshold=min(sampled, 3)
         )
     DefaultWorkflow(fit_workflow=fit_wf)(grid, ctx)
+    round_log.save_model()
     metrics = {k: v for k, v in ctx.history.metrics_distributed_fit.items()}
-    (out / "fit_metrics.json").write_text(json.dumps(metrics))
+    if fit_out is not None:  # in-process simulation: hand the fit metrics back directly
+        fit_out.update(metrics)
+    else:  # a deployed ServerApp runs in its own process: leave them beside the history
+        (out / FIT_METRICS).write_text(json.dumps(metrics))
 
 
-def make_server_app(cfg: FLConfig, data: ServerData, log: list[dict[str, Any]] | None = None):  # type: ignore[no-untyped-def]
+def make_server_app(
+    cfg: FLConfig,
+    data: ServerData,
+    log: list[dict[str, Any]] | None = None,
+    fit_out: dict[str, Any] | None = None,
+):  # type: ignore[no-untyped-def]
     from flwr.server import ServerApp
 
     app = ServerApp()
 
     @app.main()
     def main(grid, context) -> None:  # type: ignore[no-untyped-def]
-        server_main(grid, context, cfg, data, log)
+        server_main(grid, context, cfg, data, log, fit_out)
 
     return app
 
 
 def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dict[str, Any]]:
-    """Run the apps in Flower's simulation engine, one SuperNode per client (user)."""
+    """Run the apps in Flower's simulation engine, one SuperNode per client (user). Each
+    round's record carries `epsilon_max` (DP-SGD) once the run is over."""
     import logging
 
     from flwr.simulation import run_simulation
@@ -325,9 +332,10 @@ def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dic
     if not verbose:
         logging.getLogger("flwr").setLevel(logging.WARNING)
     log: list[dict[str, Any]] = []
+    fit: dict[str, Any] = {}
     n = len(FeatureStore(Path(cfg.store)))
     run_simulation(
-        server_app=make_server_app(cfg, data, log),
+        server_app=make_server_app(cfg, data, log, fit),
         client_app=make_client_app(cfg),
         num_supernodes=n,
         backend_config={
@@ -336,4 +344,8 @@ def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dic
         },
         verbose_logging=verbose,
     )
+    eps = {int(r): v for r, v in fit.get("epsilon_max", [])}
+    for rec in log:
+        if rec["round"] in eps:
+            rec["epsilon_max"] = eps[rec["round"]]
     return log

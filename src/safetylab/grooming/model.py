@@ -30,7 +30,6 @@ class LocalTraining:
 
 
 def new_model(dim: int = DIM) -> nn.Linear:
-    torch.manual_seed(0)
     m = nn.Linear(dim, 1)
     nn.init.zeros_(m.weight)
     nn.init.zeros_(m.bias)
@@ -55,6 +54,14 @@ def stack(chats: list[ChatVectors]) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def epoch_orders(seed: int, n: int, epochs: int) -> list[np.ndarray]:
+    """The order a client visits its n windows in each local epoch: a permutation per epoch
+    from the client's round seed. Per-client and batched training both use it, so they see
+    the same minibatches."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(n) for _ in range(epochs)]
+
+
 def train_local(
     weights: list[np.ndarray],
     x: np.ndarray,
@@ -66,40 +73,49 @@ def train_local(
     noise and its RDP accountant reports epsilon at `dp_delta`. `dp_history` is this client's
     accountant history from earlier rounds (extended in place), so epsilon composes over every
     round the client took part in."""
-    torch.manual_seed(cfg.seed)
     model = new_model(x.shape[1])
     set_weights(model, weights)
+    torch.manual_seed(cfg.seed)  # DP-SGD's sampling and noise
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=True)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(cfg.pos_weight))
+    xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
     engine = None
-    if cfg.dp_noise_multiplier is not None:
+    if cfg.dp_noise_multiplier is None:
+        # minibatches in the order `epoch_orders` gives (the batched trainer uses the same)
+        batches = [
+            perm[i : i + cfg.batch_size]
+            for perm in epoch_orders(cfg.seed, len(x), cfg.epochs)
+            for i in range(0, len(x), cfg.batch_size)
+        ]
+        loader = [(xt[b], yt[b]) for b in map(torch.from_numpy, batches)]
+    else:
         from opacus import PrivacyEngine
 
+        ds = torch.utils.data.TensorDataset(xt, yt)
+        plain = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=True)
         engine = PrivacyEngine(accountant="rdp")
         if dp_history:
             engine.accountant.history = list(dp_history)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model, opt, loader = engine.make_private(
+            model, opt, dp_loader = engine.make_private(
                 module=model,
                 optimizer=opt,
-                data_loader=loader,
+                data_loader=plain,
                 noise_multiplier=cfg.dp_noise_multiplier,
                 max_grad_norm=cfg.dp_max_grad_norm,
             )
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(cfg.pos_weight))
+        loader = [batch for _ in range(cfg.epochs) for batch in dp_loader]  # Poisson sampling
     total, n = 0.0, 0
-    for _ in range(cfg.epochs):
-        for xb, yb in loader:
-            if len(xb) == 0:  # Poisson sampling can draw an empty batch
-                continue
-            opt.zero_grad()
-            loss = loss_fn(model(xb).squeeze(-1), yb)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(xb)
-            n += len(xb)
+    for xb, yb in loader:
+        if len(xb) == 0:  # Poisson sampling can draw an empty batch
+            continue
+        opt.zero_grad()
+        loss = loss_fn(model(xb).squeeze(-1), yb)
+        loss.backward()
+        opt.step()
+        total += float(loss.detach()) * len(xb)
+        n += len(xb)
     metrics = {"loss": total / max(n, 1), "examples": float(len(x))}
     if engine is not None:
         with warnings.catch_warnings():

@@ -4,6 +4,7 @@ training -> metrics.json, history.jsonl, report.html."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import time
@@ -13,8 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from safetylab.errors import SafetylabError
 from safetylab.grooming.features import ChatVectors, Featurizer, fit_normalizer
-from safetylab.grooming.fl import FeatureStore, FLConfig, ServerData, simulate
+from safetylab.grooming.fl import (
+    FeatureStore,
+    FLConfig,
+    ServerData,
+    load_server_data,
+    save_server_data,
+    simulate,
+)
 from safetylab.grooming.metrics import evaluate_chats
 from safetylab.grooming.model import (
     LocalTraining,
@@ -26,6 +35,7 @@ from safetylab.grooming.model import (
 )
 from safetylab.grooming.records import Chat
 from safetylab.rundir import exclusive
+from safetylab.runs import HISTORY, METRICS, write_json
 
 
 def split_users(
@@ -93,10 +103,39 @@ def centralised(store: Path, data: ServerData, cfg: FLConfig) -> list[dict[str, 
                 **({"epsilon_max": m["epsilon"]} if "epsilon" in m else {}),
             }
         )
-    with open(Path(cfg.out) / "history.jsonl", "w") as fh:
+    with open(Path(cfg.out) / HISTORY, "w") as fh:
         for h in hist:
             fh.write(json.dumps(h) + "\n")
     return hist
+
+
+ENGINES = ("pfl", "flower")
+
+
+def select_users(chats: list[Chat], num_clients: int | None) -> list[Chat]:
+    """About `num_clients` client users: the first N/0.75 users by id (a quarter of users go to
+    the server's warm-up and test sets)."""
+    if not num_clients:
+        return chats
+    keep = set(sorted({c.user for c in chats})[: int(num_clients / 0.75) + 1])
+    return [c for c in chats if c.user in keep]
+
+
+def check_engine(cfg: FLConfig, mode: str, engine: str, batched: bool) -> None:
+    """What each engine can do; an error says which flag to change."""
+    if engine not in ENGINES:
+        raise SafetylabError(f"--engine must be one of {ENGINES}")
+    if mode != "federated":
+        return
+    if engine == "pfl" and cfg.secagg:
+        raise SafetylabError("SecAgg+ runs on the Flower engine: add --engine flower")
+    if engine == "pfl" and cfg.dp_fedavg == "client":
+        raise SafetylabError(
+            "client-side DP-FedAvg runs on the Flower engine (--engine flower); pfl applies "
+            "DP-FedAvg centrally: --dp-fedavg server"
+        )
+    if batched and (engine != "pfl" or cfg.local.dp_noise_multiplier is not None):
+        raise SafetylabError("--batched needs --engine pfl and no --dp-sgd")
 
 
 def run(
@@ -105,10 +144,47 @@ def run(
     mode: str = "federated",
     window: int = 50,
     metric_dp: float | None = None,
+    engine: str = "pfl",
+    batched: bool = False,
 ) -> dict[str, Any]:
+    """Features, training (pfl or Flower simulation, or centralised), metrics.json and
+    history.jsonl in `cfg.out`, which this process holds while it works."""
+    check_engine(cfg, mode, engine, batched)
     out = Path(cfg.out)
-    with exclusive(out, f"safetylab grooming train ({mode})"):
-        return _run(chats, cfg, out, mode, window, metric_dp)
+    rank, world = _rank()
+    if world > 1 and (engine != "pfl" or mode != "federated"):
+        raise SafetylabError("several processes (torchrun) run only --engine pfl, federated")
+    if rank > 0:  # pfl's other workers: rank 0 holds the directory and writes every file
+        return _run(chats, cfg, out, mode, window, metric_dp, engine, batched)
+    with exclusive(out, f"safetylab grooming train ({mode}, {engine})"):
+        return _run(chats, cfg, out, mode, window, metric_dp, engine, batched)
+
+
+def _rank() -> tuple[int, int]:
+    """(rank, world size) under torchrun; (0, 1) in one process."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def _prepared(
+    chats: list[Chat], out: Path, window: int, metric_dp: float | None, seed: int
+) -> tuple[Path, ServerData, dict[str, Any]]:
+    """Features once: rank 0 computes them; other ranks wait for its `ready` mark and load."""
+    rank, world = _rank()
+    store = out / "features"
+    ready = store / "ready.json"
+    if rank == 0:
+        ready.unlink(missing_ok=True)
+        store, data, info = prepare(chats, out, window, metric_dp, seed)
+        if world > 1:
+            save_server_data(data, store / "server.npz")
+            write_json(ready, info)
+        return store, data, info
+    deadline = time.monotonic() + 3600
+    while not ready.exists():
+        if time.monotonic() > deadline:
+            raise SafetylabError(f"rank {rank}: rank 0 never finished {store}")
+        time.sleep(0.5)
+    return store, load_server_data(store / "server.npz"), json.loads(ready.read_text())
 
 
 def _run(
@@ -118,27 +194,30 @@ def _run(
     mode: str,
     window: int,
     metric_dp: float | None,
+    engine: str,
+    batched: bool,
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    store, data, info = prepare(chats, out, window, metric_dp, cfg.seed)
+    store, data, info = _prepared(chats, out, window, metric_dp, cfg.seed)
     cfg.store = str(store)
     t_feat = time.perf_counter() - t0
-    hist = centralised(store, data, cfg) if mode == "centralised" else simulate(cfg, data)
-    if mode != "centralised":
-        fm = (
-            json.loads((out / "fit_metrics.json").read_text())
-            if (out / "fit_metrics.json").exists()
-            else {}
-        )
-        eps = {int(r): v for r, v in fm.get("epsilon_max", [])}
-        for h in hist:
-            if h["round"] in eps:
-                h["epsilon_max"] = eps[h["round"]]
-        with open(out / "history.jsonl", "w") as fh:  # now with the privacy spent per round
+    engine_privacy: dict[str, Any] = {}
+    if mode == "centralised":
+        hist = centralised(store, data, cfg)
+    elif engine == "pfl":
+        from safetylab.grooming.pfl_engine import simulate_pfl
+
+        hist, engine_privacy = simulate_pfl(cfg, data, batched)
+    else:
+        hist = simulate(cfg, data)
+    if _rank()[0] > 0:
+        return {}
+    if mode != "centralised":  # now with the privacy spent per round
+        with open(out / HISTORY, "w") as fh:
             for h in hist:
                 fh.write(json.dumps(h) + "\n")
     final = hist[-1] if hist else {}
-    privacy: dict[str, Any] = {"metric_dp_epsilon": metric_dp}
+    privacy: dict[str, Any] = {"metric_dp_epsilon": metric_dp, **engine_privacy}
     if cfg.local.dp_noise_multiplier is not None:
         privacy["dp_sgd"] = {
             "noise_multiplier": cfg.local.dp_noise_multiplier,
@@ -147,7 +226,7 @@ def _run(
             "epsilon_max": max((h.get("epsilon_max", 0) for h in hist), default=None),
             "unit": "one message window of one client (record-level), per client, RDP accountant",
         }
-    if cfg.dp_fedavg:
+    if cfg.dp_fedavg and "dp_fedavg" not in privacy:
         privacy["dp_fedavg"] = {
             "mode": cfg.dp_fedavg,
             "noise_multiplier": cfg.dp_noise_multiplier,
@@ -155,6 +234,7 @@ def _run(
         }
     metrics = {
         "mode": mode,
+        "engine": None if mode == "centralised" else engine + (" (batched)" if batched else ""),
         "config": asdict(cfg),
         "data": info,
         "window": window,
@@ -165,5 +245,5 @@ def _run(
         "seconds": {"features": round(t_feat, 1), "total": round(time.perf_counter() - t0, 1)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_json(out / METRICS, metrics)
     return metrics

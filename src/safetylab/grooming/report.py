@@ -3,7 +3,6 @@ and the privacy/utility table across runs (`grooming evaluate` compares several)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,11 @@ def _setting(m: dict[str, Any]) -> str:
 
 
 def tradeoff_rows(runs: list[Path]) -> list[dict[str, Any]]:
+    from safetylab.runs import GroomingRun
+
     rows = []
     for r in runs:
-        path = r / "metrics.json"
-        if not path.exists():
-            from safetylab.errors import SafetylabError
-
-            raise SafetylabError(f"{r}: no metrics.json (not a `grooming train` output)")
-        m = json.loads(path.read_text())
+        m = GroomingRun.load(r).metrics
         f = m["final"]
         rows.append(
             {
@@ -54,8 +50,10 @@ def tradeoff_rows(runs: list[Path]) -> list[dict[str, Any]]:
 
 
 def build_report(out: Path, compare: list[Path] | None = None) -> Path:
-    m = json.loads((out / "metrics.json").read_text())
-    hist = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines() if x]
+    from safetylab.runs import GroomingRun
+
+    run = GroomingRun.load(out)
+    m, hist = run.metrics, run.history()
     rounds = [h["round"] for h in hist]
     none = [[None, None]] * len(hist)
     plots = {

@@ -8,6 +8,7 @@ no request twice, and a killed run resumes with everything that had finished.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -69,6 +70,8 @@ def generate(
         if progress and len(reqs) - len(todo):
             progress(len(reqs) - len(todo))
         failures: dict[int, str] = {}
+        tokens = [0]
+        t0 = time.perf_counter()
         if todo:
             backend = make_backend(cfg.model, cfg.backend)
             sub = [reqs[i] for i in todo]
@@ -80,8 +83,9 @@ def generate(
                 else:
                     cache.put(keys[i], cfg.model, res.text, res.finish_reason)
                     have[keys[i]] = res.text
+                    tokens[0] += res.tokens or 0
                 if progress:
-                    progress(1)
+                    progress(1, tokens=res.tokens)
 
             backend.generate(sub, store)
         if failures:
@@ -92,10 +96,14 @@ def generate(
                 + (f"; and {len(kinds) - 5} other errors" if len(kinds) > 5 else "")
                 + ". Answers that came back are cached: re-run to retry the rest."
             )
+        seconds = time.perf_counter() - t0
         return [have[k] for k in keys], {
             "requests": len(reqs),
             "cached": len(reqs) - len(todo),
             "sent": len(todo),
+            "seconds": round(seconds, 2),
+            "completion_tokens": tokens[0] or None,
+            "tokens_per_second": round(tokens[0] / seconds, 1) if tokens[0] else None,
         }
     finally:
         cache.close()
