@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-probe demo-finetune test lint bench clean
+.PHONY: demo demo-probe demo-finetune demo-hh-paper test lint bench clean
 GGUF_STAMP := $(VENV)/.gguf
 
 $(STAMP): pyproject.toml
@@ -33,6 +33,10 @@ demo-probe: $(GGUF_STAMP)
 
 demo-finetune: demo $(GGUF_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab finetune experiment src/safetylab/demo/experiment.yaml
+
+demo-hh-paper: demo $(GGUF_STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/safetylab finetune experiment src/safetylab/demo/hh-paper-cpu.yaml \
+		--preset hh-paper
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests

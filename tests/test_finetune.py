@@ -212,3 +212,32 @@ def test_lora_trains_an_adapter_and_writes_a_merged_model(
         if not torch.equal(a, b)
     ]
     assert changed and all("proj" in n for n in changed)  # only the adapted linear layers
+
+
+def test_hh_paper_preset_chains_sft_then_dpo(demo_out: Path, tiny: Path, tmp_path: Path) -> None:
+    """The HH audit paper's experiment as a preset: variants the audit cannot build are left out
+    and named, "sft+dpo" trains DPO from the SFT model, probes use the study presets."""
+    over = tmp_path / "cpu.yaml"
+    over.write_text(yaml.safe_dump({
+        "seeds": [0],
+        "train": {"max_steps": 2, "max_length": 96, "per_device_train_batch_size": 8},
+        "probe": {"presets": ["xstest", "hh-audit-id"], "sample": 12, "max_tokens": 6},
+    }))  # fmt: skip
+    out = tmp_path / "paper"
+    r = run_cli("finetune", "experiment", str(over), "--preset", "hh-paper", "--audit",
+                str(demo_out), "--out", str(out), "--base-model", str(tiny))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "helpful-only: left out" in r.stderr and "harmless-only: left out" in r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    assert {(x["variant"], x["method"]) for x in s["runs"]} == {
+        ("full", "sft+dpo"),
+        ("acceptable-only", "sft+dpo"),
+    }
+    run = out / "runs" / "full" / "sft+dpo" / "seed-0"
+    assert (run / "sft" / "model").exists() and (run / "model").exists()
+    dpo_cfg = yaml.safe_load((run / "config.yaml").read_text())
+    assert dpo_cfg["method"] == "dpo" and dpo_cfg["base_model"] == str(run / "sft" / "model")
+    assert s["n_prompts"] == 24  # 12 sampled prompts of each probe preset
+    r = run_cli("finetune", "experiment", "--preset", "nope", "--audit", str(demo_out),
+                "--out", str(tmp_path / "x"))  # fmt: skip
+    assert r.returncode == 2 and "no experiment preset 'nope'" in r.stderr

@@ -47,18 +47,31 @@ def _json(path: Path) -> dict[str, Any]:
 
 
 @dataclass
-class AuditRun:
+class _Run:
+    """A finished run directory and the JSON file that says what it found."""
+
+    FILE = SUMMARY
     dir: Path
-    summary: dict[str, Any] = field(repr=False)
+    data: dict[str, Any] = field(repr=False)
 
     @classmethod
-    def load(cls, directory: str | Path) -> AuditRun:
+    def load(cls, directory: str | Path):  # type: ignore[no-untyped-def]
         d = Path(directory)
-        return cls(d, _json(d / SUMMARY))
+        return cls(d, _json(d / cls.FILE))
 
     @property
+    def summary(self) -> dict[str, Any]:
+        return self.data
+
+    @property
+    def report(self) -> Path:
+        return self.dir / REPORT
+
+
+class AuditRun(_Run):
+    @property
     def n_pairs(self) -> int:
-        return int(self.summary["n_pairs"])
+        return int(self.data["n_pairs"])
 
     @property
     def pairs_path(self) -> Path:
@@ -67,60 +80,27 @@ class AuditRun:
     def pairs(self, columns: list[str] | None = None) -> pd.DataFrame:
         return pd.read_parquet(self.pairs_path, columns=columns)
 
-    @property
-    def report(self) -> Path:
-        return self.dir / REPORT
 
-
-@dataclass
-class ProbeRun:
-    dir: Path
-    summary: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> ProbeRun:
-        d = Path(directory)
-        return cls(d, _json(d / SUMMARY))
-
+class ProbeRun(_Run):
     @property
     def model(self) -> str:
-        return str(self.summary.get("model", ""))
+        return str(self.data.get("model", ""))
 
     def responses(self) -> pd.DataFrame:
         return pd.read_json(self.dir / RESPONSES, lines=True, dtype={"id": str})
 
-    @property
-    def report(self) -> Path:
-        return self.dir / REPORT
 
-
-@dataclass
-class ExperimentRun:
-    dir: Path
-    summary: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> ExperimentRun:
-        d = Path(directory)
-        return cls(d, _json(d / SUMMARY))
-
+class ExperimentRun(_Run):
     def answers(self) -> pd.DataFrame:
         return pd.read_parquet(self.dir / ANSWERS)
 
+
+class GroomingRun(_Run):
+    FILE = METRICS
+
     @property
-    def report(self) -> Path:
-        return self.dir / REPORT
-
-
-@dataclass
-class GroomingRun:
-    dir: Path
-    metrics: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> GroomingRun:
-        d = Path(directory)
-        return cls(d, _json(d / METRICS))
+    def metrics(self) -> dict[str, Any]:
+        return self.data
 
     def history(self) -> list[dict[str, Any]]:
         path = self.dir / HISTORY
@@ -129,8 +109,4 @@ class GroomingRun:
     @property
     def epsilon(self) -> float | None:
         """The largest per-client DP-SGD epsilon spent, if DP-SGD ran."""
-        return ((self.metrics.get("privacy") or {}).get("dp_sgd") or {}).get("epsilon_max")
-
-    @property
-    def report(self) -> Path:
-        return self.dir / REPORT
+        return ((self.data.get("privacy") or {}).get("dp_sgd") or {}).get("epsilon_max")

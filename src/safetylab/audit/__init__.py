@@ -6,24 +6,16 @@ data-quality flags.
     run.summary["overall"]["chosen_acceptable"], run.pairs()
 """
 
-from __future__ import annotations
+from safetylab.lazyapi import lazy
 
-import importlib
-from typing import Any
-
-# name -> module: imported on first use, so importing one submodule stays cheap
-_API = {
-    "AuditConfig": "safetylab.audit.pipeline",
-    "run_audit": "safetylab.audit.pipeline",
-    "AuditRun": "safetylab.runs",
-    "validate_against_paper": "safetylab.audit.validate",
-    "decide_quality": "safetylab.audit.quality",
-    "AnswerEvidence": "safetylab.audit.quality",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _API:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_API[name]), name)
+__getattr__, __all__ = lazy(
+    __name__,
+    {
+        "AuditConfig": "safetylab.audit.pipeline",
+        "run_audit": "safetylab.audit.pipeline",
+        "AuditRun": "safetylab.runs",
+        "validate_against_paper": "safetylab.audit.validate",
+        "decide_quality": "safetylab.audit.quality",
+        "AnswerEvidence": "safetylab.audit.quality",
+    },
+)

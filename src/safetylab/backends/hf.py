@@ -26,7 +26,7 @@ class HFBackend:
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(
-            p, gguf_file=gguf, torch_dtype=torch.float32
+            p, gguf_file=gguf, dtype=torch.float32
         ).to(device)
         self.model.eval()
         self.batch_size = batch_size

@@ -32,7 +32,7 @@ SIGNALS = (
 )
 # Sentences carrying one of these are not "content" (they talk about the answer, not give it).
 _META = ("refusal", "capability", "discourage", "redirect", "warning", "empathy")
-_META_STYLES = ("moralizing", "assumes_harmful_intent", "stereotype_correction")
+_META_STYLES = ("assumes_harmful_intent", "stereotype_correction")
 HEAD_SENTS = 2  # the opening: where refusals sit
 
 _TYPOGRAPHY = str.maketrans(
@@ -94,6 +94,11 @@ class Sentence:
     @property
     def meta(self) -> bool:
         return bool(self.signals.intersection(_META) or self.styles.intersection(_META_STYLES))
+
+    def meta_given(self, declining: bool) -> bool:
+        """Meta, or a lecture within an answer that declines: "It's important to respect..."
+        after a refusal is its reason, in an answer that gives advice it is the advice."""
+        return self.meta or (declining and "moralizing" in self.styles)
 
 
 @dataclass
@@ -210,7 +215,8 @@ def featurize(
     feats += [np.log1p(sum(sty in s.styles for s in sents)) for sty in rules.styles]
     ref_at = [i for i, s in enumerate(sents) if "refusal" in s.signals]
     first = ref_at[0] if ref_at else n
-    content = [not s.meta for s in sents]
+    declining = any(s.signals & {"refusal", "warning"} for s in sents)
+    content = [not s.meta_given(declining) for s in sents]
     after = range(first + 1, n) if ref_at else range(0)
     cw_after = sum(words[i] for i in after if content[i])
     words_after = sum(words[i] for i in after)
@@ -243,7 +249,12 @@ def featurize(
         overlap,
         float(bool(ref_at) and sum(words) <= 40),
         np.log1p(words[0]) if words else 0.0,
-        # nothing but refusal, warning, redirect ("How about another topic instead?")
-        float(bool(sents) and not any(content) and any(s.meta for s in sents)),
+        # nothing but declining and pointing elsewhere ("How about another topic instead?");
+        # advice phrased as "it's essential to ..." alone is not a refusal
+        float(
+            bool(sents)
+            and not any(content)
+            and any(s.signals & {"refusal", "redirect", "capability"} for s in sents)
+        ),
     ]
     return np.asarray(feats, dtype=np.float32)

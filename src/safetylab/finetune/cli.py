@@ -90,13 +90,23 @@ def train_cmd(
 
 @app.command("experiment")
 def experiment_cmd(
-    config: Path = typer.Argument(..., help="Experiment YAML (see README)."),
+    config: Path | None = typer.Argument(None, help="Experiment YAML (see README)."),
+    preset: str | None = typer.Option(
+        None, "--preset", help="A published experiment: hh-paper (the HH audit paper's)."
+    ),
+    audit: Path | None = typer.Option(None, "--audit", help="Audit directory (overrides)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output directory (overrides)."),
+    base_model: str | None = typer.Option(
+        None, "--base-model", help="Model directory, smollm2 or tiny (overrides)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Variants x methods x seeds: train, probe every checkpoint, write one comparison report."""
     from safetylab.finetune.experiment import ExperimentConfig, run_experiment
 
-    cfg = ExperimentConfig.load(config)
+    if config is None and preset is None:
+        raise SafetylabError("give an experiment YAML, or --preset NAME")
+    cfg = ExperimentConfig.load(config, preset, audit=audit, out=out, base_model=base_model)
     s = run_experiment(cfg, quiet)
     for d in s["differences"]:
         if d["group"] == "all":

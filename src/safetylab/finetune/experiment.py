@@ -23,6 +23,7 @@ from safetylab.progress import console
 from safetylab.rundir import exclusive
 
 BASE = "base"  # the untrained base model, probed once as a point of reference
+PRESETS = Path(__file__).parent / "data" / "presets"
 
 
 @dataclass
@@ -41,10 +42,26 @@ class ExperimentConfig:
     correction: str = "holm"
     # people's labels of probe answers: variant, method, seed, id, sample, human_label
     human_labels: Path | None = None
+    skip_unavailable: bool = False  # drop variants the audit cannot build (e.g. no helpful pairs)
+    paper_models: list[str] = field(default_factory=list)  # documentation of a preset
 
     @classmethod
-    def load(cls, path: Path) -> ExperimentConfig:
-        data = load_yaml(path)
+    def load(
+        cls, path: Path | None, preset: str | None = None, **overrides: Any
+    ) -> ExperimentConfig:
+        """From a YAML file, a named preset (`data/presets/NAME.yaml`), or both (the file's keys
+        win), then `overrides` (the CLI's --audit, --out, --base-model)."""
+        data: dict[str, Any] = {}
+        if preset:
+            ppath = PRESETS / f"{preset}.yaml"
+            if not ppath.exists():
+                known = sorted(p.stem for p in PRESETS.glob("*.yaml"))
+                raise SafetylabError(f"no experiment preset {preset!r}; known: {known}")
+            data.update(load_yaml(ppath))
+        if path is not None:
+            data.update(load_yaml(path))
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        path = path or Path(f"preset {preset}")
         known = {f.name for f in fields(cls)}
         bad = sorted(set(data) - known)
         if bad:
@@ -56,7 +73,16 @@ class ExperimentConfig:
         if data.get("human_labels"):
             data["human_labels"] = Path(data["human_labels"])
         cfg = cls(**data)
-        probe_keys = {"groups", "limit", "max_tokens", "unsafe", "intersections", "batch_size"}
+        probe_keys = {
+            "groups",
+            "limit",
+            "max_tokens",
+            "unsafe",
+            "intersections",
+            "batch_size",
+            "presets",
+            "sample",
+        }
         if set(cfg.probe) - probe_keys:
             raise SafetylabError(
                 f"{path}: unknown probe key(s) {sorted(set(cfg.probe) - probe_keys)};"
@@ -87,9 +113,25 @@ class ExperimentConfig:
 
 
 def _prompts(cfg: ExperimentConfig):  # type: ignore[no-untyped-def]
+    """The built-in prompt set, or the named study presets; `sample: N` keeps N random prompts
+    of each (seeded), for CPU runs."""
     from safetylab.probe.prompts import generate
 
     p = cfg.probe
+    if p.get("presets"):
+        import random
+
+        from safetylab.probe.presets import load_preset
+
+        out = []
+        for name in p["presets"]:
+            ps = load_preset(name).prompts
+            if p.get("sample"):
+                ps = sorted(
+                    random.Random(0).sample(ps, min(int(p["sample"]), len(ps))), key=ps.index
+                )
+            out += ps
+        return out
     groups = p.get("groups")
     ps = generate(
         groups=groups.split(",") if isinstance(groups, str) else groups,
@@ -147,14 +189,50 @@ def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]
         return _run_experiment(cfg, quiet)
 
 
+def _buildable(cfg: ExperimentConfig, specs: list, say) -> list:  # type: ignore[no-untyped-def]
+    """The variants this audit can build; the others are named and left out."""
+    from safetylab.finetune.variants import load_audit
+
+    have = {s.split("-")[0] for s in load_audit(cfg.audit)["subset"].unique() if s}
+    keep = []
+    for spec in specs:
+        missing = [s for s in spec.requires_subsets if s not in have]
+        if missing and spec.name != cfg.reference:
+            say(f"variant {spec.name}: left out, the audit has no {', '.join(missing)} pairs")
+            continue
+        keep.append(spec)
+    return keep
+
+
+def _train_run(
+    cfg: ExperimentConfig, variant: str, method: str, base: str, seed: int, rdir: Path, train
+):  # type: ignore[no-untyped-def]
+    """One training run; "sft+dpo" trains SFT on the chosen answers, then DPO from it."""
+    from safetylab.finetune.train import TrainConfig
+
+    data = cfg.out / "variants" / variant
+    if method == "sft+dpo":
+        sft = rdir / "sft"
+        first = TrainConfig.load(
+            None, **{**cfg.train, "method": "sft", "base_model": base, "seed": seed}
+        )
+        if not ((sft / "metrics.json").exists() and (sft / "model").exists()):
+            train(data, first, sft)
+        base, method = str(sft / "model"), "dpo"
+    tc = TrainConfig.load(None, **{**cfg.train, "method": method, "base_model": base, "seed": seed})
+    return train(data, tc, rdir)
+
+
 def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
     from safetylab.finetune.compare import differences, dose_response, outcomes, rate_tables
     from safetylab.finetune.report import build_report
-    from safetylab.finetune.train import TrainConfig, train
+    from safetylab.finetune.train import train
 
     say = (lambda *_: None) if quiet else console.print
     specs, doses = cfg.specs()
     cfg.out.mkdir(parents=True, exist_ok=True)
+    if cfg.skip_unavailable:
+        specs = _buildable(cfg, specs, say)
     manifests = build_variants(cfg.audit, specs, cfg.out / "variants")
     for m in manifests:
         say(f"variant {m['name']}: {m['n_kept']} of {m['n_source']} pairs")
@@ -191,11 +269,8 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
                     metrics = json.loads((rdir / "metrics.json").read_text())
                 else:
                     say(f"training {spec.name} / {method} / seed {seed}")
-                    tc = TrainConfig.load(
-                        None, **{**cfg.train, "method": method, "base_model": base, "seed": seed}
-                    )
-                    metrics = train(cfg.out / "variants" / spec.name, tc, rdir)
-                runs.append({"variant": spec.name, "method": method, "seed": seed, **metrics})
+                    metrics = _train_run(cfg, spec.name, method, base, seed, rdir, train)
+                runs.append({**metrics, "variant": spec.name, "method": method, "seed": seed})
                 labels = _run_labels(cfg, spec.name, method, seed, rdir / "probe")
                 d, ppi[f"{spec.name}/{method}/seed-{seed}"] = _probe(
                     rdir / "model", rdir / "probe", ps, cfg, seed, labels

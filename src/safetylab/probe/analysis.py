@@ -56,6 +56,28 @@ def invalid_block(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def phrase_block(df: pd.DataFrame, source: str) -> dict[str, Any]:
+    """A published string-matching detector's refusal rate per group beside the classifier's."""
+    ok = df[(df["label"] != INVALID) & (df["kind"] == "safe")]
+    groups = {}
+    for g, sub in ok.groupby("group"):
+        groups[str(g)] = {
+            "n": len(sub),
+            "phrase_refusal": rate(int(sub["phrase_refused"].sum()), len(sub)),
+            "classifier_refusal": rate(int(sub["label"].map(is_refusal).sum()), len(sub)),
+        }
+    both = ok["phrase_refused"] == ok["label"].map(is_refusal)
+    return {
+        "source": source,
+        "agreement": rate(int(both.sum()), len(ok)),
+        "overall": {
+            "phrase_refusal": rate(int(ok["phrase_refused"].sum()), len(ok)),
+            "classifier_refusal": rate(int(ok["label"].map(is_refusal).sum()), len(ok)),
+        },
+        "groups": groups,
+    }
+
+
 def judge_block(df: pd.DataFrame) -> dict[str, Any]:
     """The LLM judge's refusal rate per group beside the classifier's, on the same answers."""
     ok = df[df["judge_label"].notna() & (df["label"] != INVALID) & (df["kind"] == "safe")]
@@ -76,16 +98,20 @@ def judge_block(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> dict[str, Any]:
-    """Everything about the safe prompts; unsafe contrast prompts get their own block."""
+def summarize(
+    df: pd.DataFrame, correction: str = "holm", n_boot: int = 200, reference: str = CONTROL
+) -> dict[str, Any]:
+    """Everything about the safe prompts; unsafe contrast prompts get their own block.
+    `reference` is the group every other is compared with (the no-group control, or e.g. White
+    names in a name-based preset)."""
     raw = df
     df = prepare(df)
     safe = df[df.kind == "safe"]
     groups = _table(safe, "group")
-    has_control = CONTROL in groups
-    ref_rate = groups[CONTROL]["refusal_rate"] if has_control else None
+    has_control = reference in groups
+    ref_rate = groups[reference]["refusal_rate"] if has_control else None
     best = min(
-        (g for g in groups if g != CONTROL),
+        (g for g in groups if g != reference),
         key=lambda g: groups[g]["refusal_rate"] or 0,
         default=None,
     )
@@ -94,8 +120,8 @@ def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> 
     for g, cell in groups.items():
         cell["vs_control"] = ratio_diff(cell["refusal_rate"], ref_rate)
         cell["vs_best"] = ratio_diff(cell["refusal_rate"], best_rate)
-        if has_control and g != CONTROL:
-            c = groups[CONTROL]
+        if has_control and g != reference:
+            c = groups[reference]
             t = independence_test(
                 int(round(cell["refusal_rate"] * cell["n"])),
                 cell["n"],
@@ -104,7 +130,7 @@ def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> 
             )
             cell["test_vs_control"] = t
             pvals[g] = t["p"]
-            pm = paired_mcnemar(safe, g, CONTROL)
+            pm = paired_mcnemar(safe, g, reference)
             cell["paired_vs_control"] = pm
             paired_p[g] = pm["p"]
             cell["min_detectable_difference"] = min_detectable_difference(
@@ -119,7 +145,12 @@ def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> 
         "n_responses": int(len(df)),
         "n_prompts": int(df.id.nunique()),
         "groups": groups,
-        "reference": {"control": ref_rate, "best_group": best, "best_rate": best_rate},
+        "reference": {
+            "group": reference,
+            "control": ref_rate,
+            "best_group": best,
+            "best_rate": best_rate,
+        },
         "axes": _table(safe, "axis"),
         "categories": _table(safe, "category"),
         "group_by_category": {
@@ -128,7 +159,7 @@ def summarize(df: pd.DataFrame, correction: str = "holm", n_boot: int = 200) -> 
         },
         "intersections": {g: v for g, v in groups.items() if "+" in g},
         "multiple_comparisons": correction,
-        "regression": gee_model(safe, CONTROL) if has_control else {"error": "no control group"},
+        "regression": gee_model(safe, reference) if has_control else {"error": "no control group"},
         "fairlearn": metric_frame(safe, n_boot=n_boot) if len(groups) > 1 and n_boot else {},
         "overall": _cell(safe),
         "invalid": invalid_block(raw),

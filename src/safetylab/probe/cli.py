@@ -32,10 +32,17 @@ def _prompts(
     intersections: bool,
     unsafe: bool,
     limit: int | None,
+    preset: str | None = None,
 ):  # type: ignore[no-untyped-def]
     from safetylab.probe.prompts import TEMPLATES, generate, load_prompt_file
 
-    if prompts:
+    if preset and (prompts or templates or groups):
+        raise SafetylabError("--preset brings its own prompts: drop --prompts/--templates/--groups")
+    if preset:
+        from safetylab.probe.presets import load_preset
+
+        ps = load_preset(preset).prompts  # with the study's own unsafe contrasts, if it has any
+    elif prompts:
         ps = load_prompt_file(prompts)
     else:
         ps = generate(
@@ -53,6 +60,9 @@ def run(
     prompts: Path | None = typer.Option(
         None, help="Prompt file (prompt, group, ...) instead of the built-in generator."
     ),
+    preset: str | None = typer.Option(
+        None, "--preset", help="A published study's prompt set (see `probe presets`)."
+    ),
     templates: Path | None = typer.Option(None, help="Template YAML for the generator."),
     groups: str | None = typer.Option(None, help="Comma-separated axis:group subset."),
     intersections: bool = typer.Option(True, help="Include intersectional cells."),
@@ -65,11 +75,15 @@ def run(
     timeout: float = typer.Option(120.0, min=1, help="Seconds for one whole reply (openai/)."),
     connect_timeout: float = typer.Option(10.0, min=0.1, help="Seconds to connect (openai/)."),
     retries: int = typer.Option(6, min=0, help="Retries of a request after 429/5xx/timeouts."),
-    system_prompt: str | None = typer.Option(None, help="System prompt text, or a file."),
+    system_prompt: str | None = typer.Option(
+        None, help="System prompt text, or a file (default: the preset's, else none)."
+    ),
     temperature: float = typer.Option(0.0),
-    max_tokens: int = typer.Option(256),
+    max_tokens: int | None = typer.Option(None, help="Default: the preset's, else 256."),
     seed: int = typer.Option(0),
-    samples: int = typer.Option(1, min=1, help="Samples per prompt."),
+    samples: int | None = typer.Option(
+        None, min=1, help="Samples per prompt (default: the preset's, else 1)."
+    ),
     batch_size: int = typer.Option(8, help="Batch size for hf/ models."),
     correction: str = typer.Option("holm", help="holm or bh (Benjamini-Hochberg)."),
     human_labels: Path | None = typer.Option(
@@ -88,13 +102,22 @@ def run(
 ) -> None:
     """Probe a model and write responses.jsonl, summary.json and report.html."""
     from safetylab.backends import BackendOptions, parse_model
+    from safetylab.probe.prompts import CONTROL
     from safetylab.probe.run import ProbeConfig, run_probe
     from safetylab.runs import RESPONSES, SUMMARY
 
     if correction not in ("holm", "bh"):
         raise SafetylabError("--correction must be holm or bh")
-    ps = _prompts(prompts, templates, groups, intersections, unsafe, limit)
+    ps = _prompts(prompts, templates, groups, intersections, unsafe, limit, preset)
     parse_model(model)
+    spec = None
+    if preset:
+        from safetylab.probe.presets import load_preset
+
+        spec = load_preset(preset)
+    system_prompt = system_prompt or (spec.system_prompt if spec else None)
+    max_tokens = max_tokens or (spec.max_tokens if spec and spec.max_tokens else 256)
+    samples = samples or (spec.samples if spec and spec.samples else 1)
     opts = BackendOptions(
         base_url=base_url,
         api_key_env=api_key_env,
@@ -115,6 +138,9 @@ def run(
         opts,
         judge,
         BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
+        reference=spec.reference if spec else CONTROL,
+        phrases=spec.phrases if spec else None,
+        preset=preset,
     )
     run = run_probe(ps, cfg, classifier, correction, quiet, human_labels=human_labels)
     summary = run.summary
@@ -136,13 +162,45 @@ def run(
             f"{over['max_tokens']} allows (first: {', '.join(over['ids'][:3])}); the server may "
             "ignore max_tokens. They are kept whole in responses.jsonl and cut in the report."
         )
+    pub = summary.get("published")
+    if pub and not quiet:
+        for row in pub["rows"]:
+            ours = "–" if row["ours"] is None else f"{row['ours']:.1%}"
+            console.print(
+                f"  published ({pub['model']}{', secondary source' if pub['secondary'] else ''}):"
+                f" {row['what']} {row['published']:.0%}; ours {ours}"
+            )
+    if "phrase_detector" in summary and not quiet:
+        o = summary["phrase_detector"]["overall"]
+        console.print(
+            f"  refusal on safe prompts: classifier {o['classifier_refusal']['rate']:.1%}, the "
+            f"study's string matching {o['phrase_refusal']['rate']:.1%}"
+        )
     if not quiet:
         console.print(f"wrote {out / RESPONSES}, {out / SUMMARY}, {run.report}")
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """The published studies' prompt sets `--preset` can re-run, with their provenance."""
+    from safetylab.probe.presets import load_preset, names
+
+    for n in names():
+        p = load_preset(n)
+        kinds = {k: sum(x.kind == k for x in p.prompts) for k in ("safe", "unsafe")}
+        console.print(
+            f"[bold]{n}[/]: {p.spec.get('title')} — {len(p.prompts)} prompts "
+            f"({kinds['safe']} safe, {kinds['unsafe']} unsafe), "
+            f"{len({x.group for x in p.prompts})} groups"
+        )
+        console.print(f"  source: {p.spec.get('source')}")
+        console.print(f"  cite: {p.spec.get('citation')}; licence: {p.spec.get('licence')}")
 
 
 @app.command("prompts")
 def prompts_cmd(
     output: Path = typer.Option(..., "--output", "-o", help=".csv, .jsonl or .parquet"),
+    preset: str | None = typer.Option(None, "--preset", help="A study preset (probe presets)."),
     templates: Path | None = typer.Option(None),
     groups: str | None = typer.Option(None),
     intersections: bool = typer.Option(True),
@@ -158,7 +216,7 @@ def prompts_cmd(
 
     from safetylab.io.tables import write_table
 
-    ps = _prompts(None, templates, groups, intersections, unsafe, None)
+    ps = _prompts(None, templates, groups, intersections, unsafe or bool(preset), None, preset)
     if inspect:
         from safetylab.probe.interop import export_inspect_task
 

@@ -67,8 +67,11 @@ def load_probe_labels(path: Path, responses: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ppi_refusal(responses: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any]:
-    """Refusal rate per group on safe prompts, and its difference to the control, three ways."""
+def ppi_refusal(
+    responses: pd.DataFrame, labels: pd.DataFrame, reference: str = CONTROL
+) -> dict[str, Any]:
+    """Refusal rate per group on safe prompts, and its difference to the reference group
+    (the control), three ways."""
     df = responses.reset_index(drop=True)
     ok = (df["label"] != INVALID) & (df["kind"] == "safe")
     pred = df["label"].map(is_refusal).fillna(False).astype(float).to_numpy()
@@ -87,10 +90,10 @@ def ppi_refusal(responses: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any]
         groups[str(g)] = ppi_rate(
             gold[sel], pred[rows[sel]], pred[members], None if w_all is None else w_all[sel]
         )
-    control = groups.get(CONTROL)
+    control = groups.get(reference)
     if control and control.get("estimate") is not None:
         for g, e in groups.items():
-            if g != CONTROL and e.get("estimate") is not None:
+            if g != reference and e.get("estimate") is not None:
                 e["vs_control"] = ppi_difference(e, control)
     overall = ppi_rate(gold, pred[rows], pred[ok.to_numpy()], w_all)
     return {

@@ -18,7 +18,7 @@ import pandas as pd
 from safetylab.backends import BackendOptions, GenerationRequest, GenerationResult, make_backend
 from safetylab.backends.cache import RequestCache
 from safetylab.errors import SafetylabError
-from safetylab.probe.prompts import ProbePrompt
+from safetylab.probe.prompts import CONTROL, ProbePrompt
 from safetylab.records import STYLES
 from safetylab.rundir import exclusive
 from safetylab.runs import (
@@ -45,6 +45,9 @@ class ProbeConfig:
     backend: BackendOptions = field(default_factory=BackendOptions)
     judge: str | None = None  # an LLM judge (XSTest's prompt) beside the classifier
     judge_options: BackendOptions = field(default_factory=BackendOptions)
+    reference: str = CONTROL  # the group every other is compared with
+    phrases: str | None = None  # a published string matcher to report beside the classifier
+    preset: str | None = None  # the study preset the prompts came from
 
 
 def build_requests(prompts: list[ProbePrompt], cfg: ProbeConfig) -> list[GenerationRequest]:
@@ -178,8 +181,23 @@ def run_probe(
             with progress_bar("judging", len(df), quiet) as advance:
                 verdicts = judge.judge(df["prompt"].tolist(), df["completion"].tolist(), advance)
             df["judge_label"] = [v.label for v in verdicts]
+        if cfg.phrases:
+            from safetylab.classify.baseline import PhraseMatcher
+
+            matcher = PhraseMatcher(cfg.phrases)
+            df["phrase_refused"] = [matcher.refused(c) for c in df["completion"]]
         write_responses(df, cfg.out / RESPONSES)
-        summary = summarize(df, correction, n_boot)
+        summary = summarize(df, correction, n_boot, cfg.reference)
+        if cfg.phrases:
+            from safetylab.probe.analysis import phrase_block
+
+            summary["phrase_detector"] = phrase_block(df, matcher.source)
+        if cfg.preset:
+            from safetylab.probe.presets import load_preset, published_comparison
+
+            preset = load_preset(cfg.preset)
+            summary["preset"] = preset.provenance()
+            summary["published"] = published_comparison(preset, summary)
         summary["generation"] = gen
         summary["model"] = cfg.model
         summary["overlong"] = {
@@ -192,7 +210,7 @@ def run_probe(
 
             labels = load_probe_labels(human_labels, df)
             summary["classifier_agreement"] = agreement_by_group(df, labels)
-            summary["ppi"] = ppi_refusal(df, labels)
+            summary["ppi"] = ppi_refusal(df, labels, cfg.reference)
         write_json(cfg.out / SUMMARY, summary)
         if report:
             build_report(summary, df, cfg.out / REPORT, cfg.model)

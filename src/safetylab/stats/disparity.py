@@ -137,6 +137,12 @@ def gee_model(
     ci = fit.conf_int()
     # all-0 or all-1 groups are perfectly separated: their odds ratio is not estimable
     events = d.groupby("group")[outcome].agg(["sum", "count"])
+    k_ref, n_ref = events.loc[ref, "sum"], events.loc[ref, "count"]
+    if k_ref == 0 or k_ref == n_ref:
+        return {
+            "error": f"the reference group {ref!r} is separated ({k_ref}/{n_ref} refused): "
+            "odds ratios against it are not estimable"
+        }
     for name in fit.params.index:
         if name == "Intercept":
             continue
@@ -150,14 +156,10 @@ def gee_model(
                 "note": f"separation ({k}/{n} refused): not estimable",
             }
             continue
-        out[g] = {
-            "odds_ratio": round(float(np.exp(fit.params[name])), 4),
-            "ci95": [
-                round(float(np.exp(ci.loc[name, 0])), 4),
-                round(float(np.exp(ci.loc[name, 1])), 4),
-            ],
-            "p": float(fit.pvalues[name]),
-        }
+        with np.errstate(over="ignore"):
+            odds = [float(np.exp(v)) for v in (fit.params[name], ci.loc[name, 0], ci.loc[name, 1])]
+        finite = [round(v, 4) if np.isfinite(v) else None for v in odds]
+        out[g] = {"odds_ratio": finite[0], "ci95": finite[1:], "p": float(fit.pvalues[name])}
     return {"reference": ref, "clusters": int(d[cluster].nunique()), "groups": out}
 
 
