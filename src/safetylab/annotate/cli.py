@@ -11,6 +11,7 @@ import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
+from safetylab.runs import SUMMARY
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -260,4 +261,4 @@ def report_cmd(task: Path = typer.Argument(...)) -> None:
         out = build_report(task, df, schema, store)
     finally:
         store.close()
-    console.print(f"wrote {task / 'summary.json'}, {out}")
+    console.print(f"wrote {task / SUMMARY}, {out}")

@@ -22,6 +22,7 @@ from safetylab.annotate.schema import SCHEMAS, load_schema
 from safetylab.annotate.store import DB, SCHEMA_FILE, Item, TaskStore
 from safetylab.errors import SafetylabError
 from safetylab.rundir import exclusive
+from safetylab.runs import PAIRS, RESPONSES
 
 DEFAULT_SCHEMA = {"audit": "pair", "probe": "response", "bibliography": "literature"}
 DEFAULT_STRATUM = {"audit": "harm_top", "probe": "group", "bibliography": None}
@@ -44,9 +45,9 @@ class CreateConfig:
 
 
 def detect_source(path: Path) -> str:
-    if path.is_dir() and (path / "pairs.parquet").exists():
+    if path.is_dir() and (path / PAIRS).exists():
         return "audit"
-    if path.is_dir() and (path / "responses.jsonl").exists():
+    if path.is_dir() and (path / RESPONSES).exists():
         return "probe"
     if path.is_file() and path.suffix.lower() in (".bib", ".csv", ".tsv"):
         return "bibliography"
@@ -57,7 +58,7 @@ def detect_source(path: Path) -> str:
 
 
 def _audit_items(path: Path) -> tuple[pd.DataFrame, list[Item]]:
-    df = pd.read_parquet(path / "pairs.parquet")
+    df = pd.read_parquet(path / PAIRS)
     items = []
     for r in df.itertuples(index=False):
         ctx = json.loads(r.context) if "context" in df.columns else [["human", r.prompt]]
@@ -80,7 +81,7 @@ def _audit_items(path: Path) -> tuple[pd.DataFrame, list[Item]]:
 
 
 def _probe_items(path: Path) -> tuple[pd.DataFrame, list[Item]]:
-    rows = [json.loads(x) for x in (path / "responses.jsonl").read_text().splitlines() if x]
+    rows = [json.loads(x) for x in (path / RESPONSES).read_text().splitlines() if x]
     df = pd.DataFrame(rows)
     items = [
         Item(

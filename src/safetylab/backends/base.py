@@ -53,7 +53,7 @@ class BackendOptions:
     connect_timeout_s: float = 10.0  # openai/
     max_retries: int = 6  # openai/
     batch_size: int = 8  # hf/
-    device: str = "cpu"  # hf/
+    device: str = "auto"  # hf/: auto = cuda when present (bf16), else cpu (fp32)
     n_threads: int | None = None  # gguf/
     n_ctx: int = 2048  # gguf/
 

@@ -9,9 +9,21 @@ from safetylab.backends.base import BackendOptions, GenerationRequest, Generatio
 from safetylab.errors import SafetylabError
 
 
+def _placement(device: str) -> tuple[str, object]:
+    """Where the model runs and in which precision: bf16 on a GPU that has it, else fp32."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise SafetylabError(f"--device {device}: torch sees no CUDA device")
+        return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return device, torch.float32
+
+
 class HFBackend:
-    def __init__(self, path: str, batch_size: int = 8, device: str = "cpu", **_: object):
-        import torch
+    def __init__(self, path: str, batch_size: int = 8, device: str = "auto", **_: object):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         p = Path(path)
@@ -25,9 +37,8 @@ class HFBackend:
         self.tok.padding_side = "left"
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(
-            p, gguf_file=gguf, dtype=torch.float32
-        ).to(device)
+        device, dtype = _placement(device)
+        self.model = AutoModelForCausalLM.from_pretrained(p, gguf_file=gguf, dtype=dtype).to(device)
         self.model.eval()
         self.batch_size = batch_size
         self.device = device

@@ -8,6 +8,7 @@ import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
+from safetylab.runs import REPORT, SUMMARY
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -116,7 +117,7 @@ def experiment_cmd(
                 f"{d['outcome']:8s} {d['method']:4s} {d['variant']:28s} {d['rate']:.3f} vs"
                 f" {d['reference_rate']:.3f}  diff {d['difference']:+.3f} {ci_txt}"
             )
-    console.print(f"wrote {cfg.out / 'summary.json'}, {cfg.out / 'report.html'}")
+    console.print(f"wrote {cfg.out / SUMMARY}, {cfg.out / REPORT}")
 
 
 @app.command("smollm2")

@@ -21,6 +21,7 @@ from safetylab.finetune.variants import VariantSpec, build_variants, dose_specs,
 from safetylab.lexicon import load_yaml
 from safetylab.progress import console
 from safetylab.rundir import exclusive
+from safetylab.runs import METRICS, SUMMARY
 
 BASE = "base"  # the untrained base model, probed once as a point of reference
 PRESETS = Path(__file__).parent / "data" / "presets"
@@ -198,7 +199,10 @@ def _buildable(cfg: ExperimentConfig, specs: list, say) -> list:  # type: ignore
     for spec in specs:
         missing = [s for s in spec.requires_subsets if s not in have]
         if missing and spec.name != cfg.reference:
-            say(f"variant {spec.name}: left out, the audit has no {', '.join(missing)} pairs")
+            say(
+                f"variant {spec.name}: left out; it needs {' and '.join(spec.requires_subsets)}"
+                f" pairs, and the audit has no {' or '.join(m + '-*' for m in missing)} subset"
+            )
             continue
         keep.append(spec)
     return keep
@@ -216,7 +220,7 @@ def _train_run(
         first = TrainConfig.load(
             None, **{**cfg.train, "method": "sft", "base_model": base, "seed": seed}
         )
-        if not ((sft / "metrics.json").exists() and (sft / "model").exists()):
+        if not ((sft / METRICS).exists() and (sft / "model").exists()):
             train(data, first, sft)
         base, method = str(sft / "model"), "dpo"
     tc = TrainConfig.load(None, **{**cfg.train, "method": method, "base_model": base, "seed": seed})
@@ -264,9 +268,9 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
         for method in cfg.methods:
             for seed in cfg.seeds:
                 rdir = cfg.out / "runs" / spec.name / method / f"seed-{seed}"
-                done = (rdir / "metrics.json").exists() and (rdir / "model").exists()
+                done = (rdir / METRICS).exists() and (rdir / "model").exists()
                 if done:
-                    metrics = json.loads((rdir / "metrics.json").read_text())
+                    metrics = json.loads((rdir / METRICS).read_text())
                 else:
                     say(f"training {spec.name} / {method} / seed {seed}")
                     metrics = _train_run(cfg, spec.name, method, base, seed, rdir, train)
@@ -290,6 +294,6 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
     }
     if cfg.human_labels is not None:  # prediction-powered refusal rate of each checkpoint
         summary["ppi_refusal"] = {k: v for k, v in ppi.items() if v is not None}
-    (cfg.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (cfg.out / SUMMARY).write_text(json.dumps(summary, indent=2))
     build_report(summary, cfg.out / "report.html")
     return summary

@@ -21,6 +21,7 @@ import yaml
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
 from safetylab.rundir import exclusive
+from safetylab.runs import METRICS
 
 DEFAULTS = Path(__file__).with_name("data") / "train.yaml"
 METHODS = ("sft", "dpo")
@@ -109,7 +110,13 @@ def load_variant(variant: Path, method: str):  # type: ignore[no-untyped-def]
 
 
 def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
+    import torch
     from trl import DPOConfig, SFTConfig
+
+    if cfg.bf16 and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
+        raise SafetylabError(
+            "bf16: true needs a GPU with bfloat16; set bf16: false on this machine"
+        )
 
     common = dict(
         output_dir=str(out / "checkpoints"),
@@ -247,7 +254,7 @@ def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
         "lora": cfg.lora.enabled,
         "model": str(out / "model"),
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out / METRICS).write_text(json.dumps(metrics, indent=2))
     return metrics
 
 

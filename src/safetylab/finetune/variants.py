@@ -20,6 +20,7 @@ import pandas as pd
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
 from safetylab.rundir import exclusive
+from safetylab.runs import PAIRS
 
 BUILTIN = Path(__file__).with_name("data") / "variants.yaml"
 ROLE = {"human": "user", "assistant": "assistant", "system": "system"}
@@ -79,7 +80,7 @@ def dose_specs(
 
 
 def load_audit(audit_dir: Path) -> pd.DataFrame:
-    path = audit_dir / "pairs.parquet"
+    path = audit_dir / PAIRS
     if not path.exists():
         raise SafetylabError(f"{audit_dir}: no pairs.parquet (run `safetylab audit` first)")
     df = pd.read_parquet(path)
@@ -174,7 +175,7 @@ def build_variants(
     """Build each variant under out/NAME; an existing variant from another source is an error
     unless `force`, so nothing is overwritten silently."""
     df = load_audit(audit_dir)
-    src = audit_dir / "pairs.parquet"
+    src = audit_dir / PAIRS
     digest = file_hash(src)
     names = [s.name for s in specs]
     if len(set(names)) != len(names):

@@ -24,6 +24,7 @@ from safetylab.grooming.model import (
     stack,
     train_local,
 )
+from safetylab.runs import HISTORY
 
 MODEL = "model.npz"
 
@@ -69,7 +70,7 @@ class RoundLog:
     `history.jsonl` as it goes (a killed run keeps every finished round)."""
 
     def __init__(self, out: Path, test: list[ChatVectors], skepticism: int, write: bool = True):
-        self.path = Path(out) / "history.jsonl"
+        self.path = Path(out) / HISTORY
         self.write = write  # False on pfl's other ranks: rank 0 writes
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,9 @@ def run(
         None, min=1, help="Samples per prompt (default: the preset's, else 1)."
     ),
     batch_size: int = typer.Option(8, help="Batch size for hf/ models."),
+    device: str = typer.Option(
+        "auto", help="hf/ models: auto (cuda in bf16 when present, else cpu), cpu, cuda:N."
+    ),
     correction: str = typer.Option("holm", help="holm or bh (Benjamini-Hochberg)."),
     human_labels: Path | None = typer.Option(
         None,
@@ -123,6 +126,7 @@ def run(
         api_key_env=api_key_env,
         concurrency=concurrency,
         batch_size=batch_size,
+        device=device,
         timeout_s=timeout,
         connect_timeout_s=connect_timeout,
         max_retries=retries,
