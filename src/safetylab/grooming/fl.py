@@ -322,15 +322,28 @@ def make_server_app(
     return app
 
 
+class _NotRunSimulationDeprecation:
+    """Flower 1.32 calls `run_simulation` deprecated in favour of `flwr run`; it still works, and
+    running in-process is what lets `--engine flower` share cohorts and results with pfl. The
+    `flwr run` path is the deployment one (README, tests)."""
+
+    def filter(self, record: object) -> bool:
+        return "run_simulation" not in str(getattr(record, "args", ""))
+
+
 def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dict[str, Any]]:
     """Run the apps in Flower's simulation engine, one SuperNode per client (user). Each
     round's record carries `epsilon_max` (DP-SGD) once the run is over."""
     import logging
+    import os
 
     from flwr.simulation import run_simulation
 
     if not verbose:
         logging.getLogger("flwr").setLevel(logging.WARNING)
+        logging.getLogger("flwr").addFilter(_NotRunSimulationDeprecation())
+    # Ray's tip about accelerator variables on CPU-only clients; opting in to its future default
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     log: list[dict[str, Any]] = []
     fit: dict[str, Any] = {}
     n = len(FeatureStore(Path(cfg.store)))

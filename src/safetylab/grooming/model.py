@@ -93,7 +93,9 @@ def train_local(
 
         ds = torch.utils.data.TensorDataset(xt, yt)
         plain = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=True)
-        engine = PrivacyEngine(accountant="rdp")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Secure RNG turned off")  # said in README
+            engine = PrivacyEngine(accountant="rdp")
         if dp_history:
             engine.accountant.history = list(dp_history)
         with warnings.catch_warnings():
@@ -112,7 +114,10 @@ def train_local(
             continue
         opt.zero_grad()
         loss = loss_fn(model(xb).squeeze(-1), yb)
-        loss.backward()
+        with warnings.catch_warnings():
+            # Opacus' per-sample hooks on a model whose inputs need no gradient: expected here
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            loss.backward()
         opt.step()
         total += float(loss.detach()) * len(xb)
         n += len(xb)

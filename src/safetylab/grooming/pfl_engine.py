@@ -32,6 +32,7 @@ from safetylab.grooming.rounds import (
     cohorts,
     dp_fedavg_epsilon,
     dropped,
+    quiet_privacy_libraries,
     warm_start,
 )
 
@@ -187,24 +188,25 @@ def simulate_pfl(
         }
     fed = FederatedDataset(user_dataset, lambda: next(order))
     backend = SimulatedBackend(training_data=fed, val_data=fed, postprocessors=postprocessors)
-    Algorithm().run(
-        algorithm_params=NNAlgorithmParams(
-            central_num_iterations=cfg.rounds,
-            evaluation_frequency=cfg.rounds + 1,
-            train_cohort_size=k,
-            val_cohort_size=None,
-        ),
-        backend=backend,
-        model=model,
-        model_train_params=NNTrainHyperParams(
-            local_num_epochs=cfg.local.epochs,
-            local_learning_rate=cfg.local.lr,
-            local_batch_size=cfg.local.batch_size,
-        ),
-        model_eval_params=NNEvalHyperParams(local_batch_size=None),
-        callbacks=[Evaluate()],
-        send_metrics_to_platform=False,
-    )
+    with quiet_privacy_libraries():
+        Algorithm().run(
+            algorithm_params=NNAlgorithmParams(
+                central_num_iterations=cfg.rounds,
+                evaluation_frequency=cfg.rounds + 1,
+                train_cohort_size=k,
+                val_cohort_size=None,
+            ),
+            backend=backend,
+            model=model,
+            model_train_params=NNTrainHyperParams(
+                local_num_epochs=cfg.local.epochs,
+                local_learning_rate=cfg.local.lr,
+                local_batch_size=cfg.local.batch_size,
+            ),
+            model_eval_params=NNEvalHyperParams(local_batch_size=None),
+            callbacks=[Evaluate()],
+            send_metrics_to_platform=False,
+        )
     if rank == 0:
         log.save_model()
     return log.records, {"dp_fedavg": privacy} if privacy else {}

@@ -5,9 +5,13 @@ privacy budget of DP-FedAvg. Flower (deployment, `fl.py`) and pfl (fast simulati
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import random
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -105,6 +109,22 @@ class RoundLog:
                 fh.write(json.dumps(rec) + "\n")
 
 
+@contextlib.contextmanager
+def quiet_privacy_libraries() -> Iterator[None]:
+    """pfl and its accountants log per round and per order: RDP orders that do not converge are
+    left out of the bound (it stays valid), and pfl copies tensors the way torch warns about.
+    Neither is news to a user; keep them off the terminal."""
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="To copy construct from a tensor")
+            yield
+    finally:
+        absl.setLevel(level)
+
+
 def dp_fedavg_epsilon(
     noise_multiplier: float, sampling_probability: float, rounds: int, delta: float
 ) -> dict[str, float]:
@@ -113,17 +133,18 @@ def dp_fedavg_epsilon(
     from pfl.privacy import PLDPrivacyAccountant, PRVPrivacyAccountant, RDPPrivacyAccountant
 
     out = {}
-    for name, cls in (
-        ("pld", PLDPrivacyAccountant),
-        ("prv", PRVPrivacyAccountant),
-        ("rdp", RDPPrivacyAccountant),
-    ):  # noqa: E501
-        acc = cls(
-            num_compositions=rounds,
-            sampling_probability=sampling_probability,
-            mechanism="gaussian",
-            noise_parameter=noise_multiplier,
-            delta=delta,
-        )
-        out[name] = round(float(acc.epsilon), 4)
+    with quiet_privacy_libraries():
+        for name, cls in (
+            ("pld", PLDPrivacyAccountant),
+            ("prv", PRVPrivacyAccountant),
+            ("rdp", RDPPrivacyAccountant),
+        ):  # noqa: E501
+            acc = cls(
+                num_compositions=rounds,
+                sampling_probability=sampling_probability,
+                mechanism="gaussian",
+                noise_parameter=noise_multiplier,
+                delta=delta,
+            )
+            out[name] = round(float(acc.epsilon), 4)
     return out
