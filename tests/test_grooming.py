@@ -361,3 +361,13 @@ def test_pfl_multi_process_with_torchrun(chats_file: Path, tmp_path: Path) -> No
     assert two["final"]["f1"] == one["final"]["f1"]
     a, b = np.load(tmp_path / "one" / "model.npz"), np.load(tmp_path / "two" / "model.npz")
     assert np.abs(a["weight"] - b["weight"]).max() < 1e-5
+    # DP-SGD: every rank accounts for its own clients; the reported budget is the largest of all
+    dp = ["--dp-sgd", "1.0", "--out"]
+    r = subprocess.run([*cmd, *dp, str(tmp_path / "two-dp")], capture_output=True, text=True,
+                       timeout=600, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    one = _train(chats_file, tmp_path / "one-dp", "--rounds", "2", "--fraction-fit", "0.5",
+                 "--dp-sgd", "1.0")  # fmt: skip
+    two = json.loads((tmp_path / "two-dp" / "metrics.json").read_text())
+    eps1, eps2 = one["privacy"]["dp_sgd"]["epsilon_max"], two["privacy"]["dp_sgd"]["epsilon_max"]
+    assert eps1 > 0 and eps2 == pytest.approx(eps1, rel=1e-9)

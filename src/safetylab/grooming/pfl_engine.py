@@ -164,8 +164,14 @@ def simulate_pfl(
             rec = fit_log.get(rnd, {})
             lost = sum(dropped(cfg.seed, rnd, p, cfg.dropout) for p in plan[central_iteration])
             extra = {"clients": len(plan[central_iteration]) - lost, "failures": lost}
-            if rec.get("epsilon"):
-                extra["epsilon_max"] = max(rec["epsilon"])
+            eps = max(rec.get("epsilon") or [0.0])
+            if world > 1 and cfg.local.dp_noise_multiplier is not None:
+                # each rank trained part of the cohort: the budget is the largest over all ranks
+                t = torch.tensor([eps], dtype=torch.float64)
+                torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+                eps = float(t[0])
+            if eps > 0:
+                extra["epsilon_max"] = eps
             log(rnd, weights_of(model), **extra)
             return False, Metrics()
 
