@@ -46,7 +46,7 @@ def main() -> None:
     if args.replicate > 1:
         data = tmp / "replicated.jsonl.gz"
         raw = (
-            gzip.open(args.data, "rb").read()
+            gzip.decompress(args.data.read_bytes())
             if args.data.suffix == ".gz"
             else args.data.read_bytes()
         )

@@ -65,9 +65,9 @@ def main() -> None:
         for conc, n in ((16, 1280), (128, 5120)):
             be = OpenAIBackend("bench", base_url=base, concurrency=conc)
             reqs = [GenerationRequest(f"question {i}") for i in range(n)]
-            got = []
+            got: list = []
             t0 = time.perf_counter()
-            be.generate(reqs, lambda i, r: got.append(r))
+            be.generate(reqs, lambda i, r, got=got: got.append(r))
             dt = time.perf_counter() - t0
             ideal = conc / args.latency
             print(
