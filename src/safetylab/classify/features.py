@@ -53,6 +53,7 @@ _PERSONA = re.compile(r"^\s*(?:`{3}\w*\s*)?(?:\[[^\]\n]{1,40}\]:?|[A-Z][\w#.()\-
 _LIST = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•+])\s+\S")
 _CODE = re.compile(r"```|^ {4}\S", re.MULTILINE)
 _WORD = re.compile(r"[a-z][a-z']+")
+_ENDED = re.compile(r"[.!?…:;)\]\"'*`]\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _STOP = frozenset(builtin("stopwords")["words"])
 
@@ -165,6 +166,23 @@ def _strong_refusal(s: str) -> bool:
     return bool(_STRONG.search(s))
 
 
+_TURN = re.compile(r"\b(?:but|however|though|although|yet)\b\W+(?:[\w'-]+\W+){3,}", re.I)
+
+
+def _limits_only(rules: RuleSet, sents: list[Sentence]) -> bool:
+    """Some sentence states a limit and none turns to an answer after it ("As an AI I have no
+    preferences, but blue is the most popular colour" answers)."""
+    cap = rules.signals.get("capability")
+    found = False
+    for s in sents:
+        ends = [m.end() for m in cap.finditer(s.text)] if cap else []
+        if ends:
+            found = True
+            if _TURN.search(s.text[ends[-1] :]):
+                return False
+    return found
+
+
 def feature_names(rules: RuleSet) -> list[str]:
     names = ["log_words", "log_sentences", "log_list_items", "has_code", "non_ascii"]
     for s in rules.signals:
@@ -187,6 +205,7 @@ def feature_names(rules: RuleSet) -> list[str]:
         "short_refusal",
         "first_words",
         "no_content",
+        "capability_only",
     ]
 
 
@@ -217,6 +236,9 @@ def featurize(
     first = ref_at[0] if ref_at else n
     declining = any(s.signals & {"refusal", "warning"} for s in sents)
     content = [not s.meta_given(declining) for s in sents]
+    # an answer cut off by the token limit ends in a fragment ("...or support. I'm"): not content
+    if n > 1 and words[-1] <= 3 and not sents[-1].is_list and not _ENDED.search(sents[-1].text):
+        content[-1] = False
     after = range(first + 1, n) if ref_at else range(0)
     cw_after = sum(words[i] for i in after if content[i])
     words_after = sum(words[i] for i in after)
@@ -256,5 +278,8 @@ def featurize(
             and not any(content)
             and any(s.signals & {"refusal", "redirect", "capability"} for s in sents)
         ),
+        # only the assistant's limits ("As an AI, I don't have access to personal data") in
+        # place of what was asked: declining without a refusal phrase
+        float(bool(sents) and not any(content) and not ref_at and _limits_only(rules, sents)),
     ]
     return np.asarray(feats, dtype=np.float32)

@@ -40,10 +40,10 @@ from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
 HEADS_DIR = Path(__file__).parent / "heads"
 BUNDLE = "classifier.joblib"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: capability_only, cut-off fragments
 CLASS_INDEX = {c: i for i, c in enumerate(RESPONSE_CLASSES)}
 # DiaSafety's chit-chat replies teach "short answers are answers" and need not outweigh the
-# refusals; the self-written supplement counts three times, as its 72 rows are few.
+# refusals; the self-written supplement counts three times, as its 84 rows are few.
 PACKAGED_WEIGHTS = {"gptfuzz": 1.0, "diasafety": 0.5, "self-written": 3.0}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
