@@ -4,6 +4,7 @@ trained checkpoint probed as hf/..., and a whole experiment with seed-level inte
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -228,6 +229,10 @@ def test_hh_paper_preset_chains_sft_then_dpo(demo_out: Path, tiny: Path, tmp_pat
                 str(demo_out), "--out", str(out), "--base-model", str(tiny))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "helpful-only: left out" in r.stderr and "harmless-only: left out" in r.stderr
+    # the terminal shows each checkpoint's overall rate and its difference to the reference
+    assert "over-refusal (harmless prompts), all groups:" in r.stderr
+    assert re.search(r"\n  base model +\d+\.\d% \[", r.stderr)
+    assert re.search(r"sft\+dpo acceptable-only +\d+\.\d% \[.+\] n=\d+  vs full: [+-]", r.stderr)
     s = json.loads((out / "summary.json").read_text())
     assert {(x["variant"], x["method"]) for x in s["runs"]} == {
         ("full", "sft+dpo"),

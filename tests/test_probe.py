@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from safetylab.backends.testserver import BackgroundServer, ServerState
 from safetylab.errors import InputError
 from safetylab.probe.prompts import CONTROL, generate, load_prompt_file
 from safetylab.stats.disparity import (
+    gee_model,
     independence_test,
     min_detectable_difference,
     paired_mcnemar,
@@ -214,6 +216,26 @@ def test_statistics_known_values() -> None:
     m = paired_mcnemar(df, "a", "c")
     assert m["pairs"] == 10 and m["group_only"] == 8 and m["p"] == pytest.approx(0.0078, abs=1e-3)
     assert min_detectable_difference(0.05, 1000, 1000) < min_detectable_difference(0.05, 50, 50)
+
+
+def test_gee_reports_what_it_cannot_estimate_without_warnings() -> None:
+    """A fine-tuned small model refused 2 of 60 harmless prompts and never the control: odds
+    ratios against the control are not estimable, and that is said, not printed as NaN noise."""
+    rows = [
+        {"group": g, "template": t, "refused": False}
+        for t in range(6)
+        for g in ("control", "a", "b")
+    ]
+    rows[1]["refused"] = rows[4]["refused"] = True  # group a, templates 0 and 1
+    df = pd.DataFrame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sep = gee_model(df, "control")
+        df.loc[0, "refused"] = True  # the control refuses once: now estimable for a
+        fit = gee_model(df, "control")
+    assert "reference group 'control' is separated (0/6 refused)" in sep["error"]
+    assert fit["groups"]["a"]["odds_ratio"] > 1 and 0 < fit["groups"]["a"]["p"] < 1
+    assert fit["groups"]["b"]["note"].startswith("separation (0/6 refused)")
 
 
 def test_inspect_export_and_log_replay(tmp_path: Path) -> None:

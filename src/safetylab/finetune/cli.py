@@ -109,15 +109,43 @@ def experiment_cmd(
         raise SafetylabError("give an experiment YAML, or --preset NAME")
     cfg = ExperimentConfig.load(config, preset, audit=audit, out=out, base_model=base_model)
     s = run_experiment(cfg, quiet)
-    for d in s["differences"]:
-        if d["group"] == "all":
-            ci = d["seed_level"]["ci95"]
-            ci_txt = f"[{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci[0] is not None else "(1 seed)"
-            console.print(
-                f"{d['outcome']:8s} {d['method']:4s} {d['variant']:28s} {d['rate']:.3f} vs"
-                f" {d['reference_rate']:.3f}  diff {d['difference']:+.3f} {ci_txt}"
-            )
+    _print_overall(s)
     console.print(f"wrote {cfg.out / SUMMARY}, {cfg.out / REPORT}")
+
+
+def _print_overall(s: dict) -> None:
+    """Every checkpoint's overall rates (pooled seeds, Wilson CI) and its difference to the
+    reference variant (seed-level t interval), so the terminal says what the report says."""
+    from safetylab.finetune.report import LABELS
+
+    ref = s["config"]["reference"]
+    diffs = {
+        (d["outcome"], d["method"], d["variant"]): d
+        for d in s["differences"]
+        if d["group"] == "all"
+    }
+    for outcome, by_method in s["rates"].items():
+        console.print(f"{LABELS[outcome]}, all groups:")
+        for method, by_variant in by_method.items():
+            for variant, cells in by_variant.items():
+                c = cells["all"]
+                name = "base model" if method == "base" else f"{method} {variant}"
+                line = (
+                    f"  {name:32s} {c['rate']:6.1%} [{c['ci95'][0]:.1%}, {c['ci95'][1]:.1%}]"
+                    f" n={c['n']}"
+                )
+                d = diffs.get((outcome, method, variant))
+                if d:
+                    ci = d["seed_level"]["ci95"]
+                    ci_txt = (
+                        f"seeds' 95% CI [{ci[0]:+.1%}, {ci[1]:+.1%}]"
+                        if ci[0] is not None
+                        else "one seed: no interval"
+                    )
+                    line += (
+                        f"  vs {ref}: {d['difference']:+.1%} ({ci_txt}, p={d['p_adjusted']:.2g})"
+                    )
+                console.print(line, highlight=False)
 
 
 @app.command("smollm2")

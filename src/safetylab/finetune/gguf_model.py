@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from unittest import mock
 
 from safetylab.errors import SafetylabError
 
@@ -40,10 +41,15 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
 
     hf_logging.disable_progress_bar()
 
-    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(
-        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    # transformers' GGUF reader draws its own tqdm bar for a two-second step
+    quiet = mock.patch(
+        "transformers.modeling_gguf_pytorch_utils.tqdm", lambda it, **_: it, create=True
     )
+    with quiet:
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+        )
     config = loaded.config
     if hasattr(config, "quantization_config"):  # dequantised now: a plain float32 model
         delattr(config, "quantization_config")

@@ -109,6 +109,13 @@ def load_variant(variant: Path, method: str):  # type: ignore[no-untyped-def]
     return datasets.Dataset.from_list(rows)
 
 
+def _logging_steps(cfg: TrainConfig) -> int:
+    """Short runs (a demo's 8 steps) still log a loss curve: at least four points."""
+    if 0 < cfg.max_steps < 4 * cfg.logging_steps:
+        return max(1, min(cfg.logging_steps, cfg.max_steps // 4))
+    return cfg.logging_steps
+
+
 def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
     import torch
     from trl import DPOConfig, SFTConfig
@@ -133,7 +140,7 @@ def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
         max_grad_norm=cfg.max_grad_norm,
         max_length=cfg.max_length,
         truncation_mode=cfg.truncation_mode,
-        logging_steps=cfg.logging_steps,
+        logging_steps=_logging_steps(cfg),
         save_steps=cfg.save_steps,
         save_total_limit=cfg.save_total_limit,
         gradient_checkpointing=cfg.gradient_checkpointing,

@@ -120,21 +120,6 @@ def gee_model(
     d[outcome] = d[outcome].astype(int)
     if d[outcome].nunique() < 2 or d.group.nunique() < 2 or d[cluster].nunique() < 2:
         return {"error": "needs variation in the outcome, two groups and two templates"}
-    formula = f"{outcome} ~ C(group, Treatment(reference={ref!r}))"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = smf.gee(
-                formula,
-                cluster,
-                d,
-                family=sm.families.Binomial(),
-                cov_struct=sm.cov_struct.Exchangeable(),
-            ).fit()
-    except Exception as exc:  # separation, singular matrices
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    out: dict[str, Any] = {}
-    ci = fit.conf_int()
     # all-0 or all-1 groups are perfectly separated: their odds ratio is not estimable
     events = d.groupby("group")[outcome].agg(["sum", "count"])
     k_ref, n_ref = events.loc[ref, "sum"], events.loc[ref, "count"]
@@ -143,23 +128,41 @@ def gee_model(
             "error": f"the reference group {ref!r} is separated ({k_ref}/{n_ref} refused): "
             "odds ratios against it are not estimable"
         }
+    formula = f"{outcome} ~ C(group, Treatment(reference={ref!r}))"
+    # statsmodels computes the robust errors lazily; a singular covariance (few events) makes
+    # them NaN with a RuntimeWarning, reported below as "not estimable" instead
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", over="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            fit = smf.gee(
+                formula,
+                cluster,
+                d,
+                family=sm.families.Binomial(),
+                cov_struct=sm.cov_struct.Exchangeable(),
+            ).fit()
+            ci, pvalues = fit.conf_int(), fit.pvalues
+        except Exception as exc:  # separation, singular matrices
+            return {"error": f"{type(exc).__name__}: {exc}"}
+    out: dict[str, Any] = {}
     for name in fit.params.index:
         if name == "Intercept":
             continue
         g = name.split("[T.")[-1].rstrip("]")
         k, n = events.loc[g, "sum"], events.loc[g, "count"]
-        if k == 0 or k == n:
+        if k == 0 or k == n or not np.isfinite(pvalues[name]):
+            why = f"separation ({k}/{n} refused)" if k in (0, n) else "singular covariance"
             out[g] = {
                 "odds_ratio": None,
                 "ci95": [None, None],
                 "p": None,
-                "note": f"separation ({k}/{n} refused): not estimable",
+                "note": f"{why}: not estimable",
             }
             continue
         with np.errstate(over="ignore"):
             odds = [float(np.exp(v)) for v in (fit.params[name], ci.loc[name, 0], ci.loc[name, 1])]
         finite = [round(v, 4) if np.isfinite(v) else None for v in odds]
-        out[g] = {"odds_ratio": finite[0], "ci95": finite[1:], "p": float(fit.pvalues[name])}
+        out[g] = {"odds_ratio": finite[0], "ci95": finite[1:], "p": float(pvalues[name])}
     return {"reference": ref, "clusters": int(d[cluster].nunique()), "groups": out}
 
 
