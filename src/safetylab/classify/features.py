@@ -173,14 +173,13 @@ def _limits_only(rules: RuleSet, sents: list[Sentence]) -> bool:
     """Some sentence states a limit and none turns to an answer after it ("As an AI I have no
     preferences, but blue is the most popular colour" answers)."""
     cap = rules.signals.get("capability")
-    found = False
-    for s in sents:
-        ends = [m.end() for m in cap.finditer(s.text)] if cap else []
-        if ends:
-            found = True
-            if _TURN.search(s.text[ends[-1] :]):
-                return False
-    return found
+    limits = [s for s in sents if "capability" in s.signals]
+    if cap is None or not limits:
+        return False
+    # an answer after the last stated limit in the sentence turns it into a caveat
+    return not any(
+        _TURN.search(s.text[[m.end() for m in cap.finditer(s.text)][-1] :]) for s in limits
+    )
 
 
 def feature_names(rules: RuleSet) -> list[str]:
