@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,6 +10,7 @@ from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
 from safetylab.records import INVALID, RESPONSE_CLASSES, STYLES
+from safetylab.runs import write_json
 
 JUDGE_OPT = typer.Option(
     None, "--judge", help="Also ask an LLM judge (openai/NAME, hf/PATH, vllm/PATH, gguf/PATH)."
@@ -90,21 +90,26 @@ def run(
 
 
 def _labelled_rows(data: Path, prompt_col: str, response_col: str) -> list[dict]:
-    from safetylab.io.tables import read_table
+    from safetylab.io.tables import is_missing, parse_bool, read_table
 
-    df = read_table(data, required=[response_col, "label"])
+    df = read_table(data, required=[response_col, "label"], with_lines=True)
     rows = []
-    for i, rec in enumerate(df.to_dict("records"), start=1):
+    for rec in df.to_dict("records"):
+        line = int(rec["_line"])
         if rec["label"] not in RESPONSE_CLASSES:
             raise InputError(
                 str(data),
-                i,
+                line,
                 f"label '{rec['label']}' is not one of {list(RESPONSE_CLASSES)}",
                 "label",
             )
         styles = rec.get("styles")
         if not isinstance(styles, list):  # boolean style columns, as `classify` writes them
-            styles = [s for s in STYLES if bool(rec.get(s, False)) is True]
+            styles = [
+                s
+                for s in STYLES
+                if not is_missing(rec.get(s)) and parse_bool(rec[s], str(data), line, s)
+            ]
         rows.append(
             {
                 "prompt": rec.get(prompt_col, ""),
@@ -249,7 +254,7 @@ def evaluate_cmd(
             )
             console.print(format_confusion(jm))
     if json_out:
-        json_out.write_text(json.dumps(m, indent=2))
+        write_json(json_out, m)
 
 
 def make_judge(model: str, base_url: str, api_key_env: str | None, cache: Path):  # -> LLMJudge

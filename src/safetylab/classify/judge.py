@@ -3,8 +3,9 @@
 Any back-end serves (`openai/…`, `hf/…`, `vllm/…`, `gguf/…`), with a published prompt from
 `data/judge_prompts.yaml` (XSTest's three-class prompt; a quality prompt after the HH audit
 paper's definitions). Replies are parsed strictly: the first word must be one of the prompt's
-labels, anything else is recorded as unparsed (and counted), never guessed. Every reply is cached
-in SQLite keyed by model and full request, so re-runs send nothing twice.
+labels, anything else is recorded as unparsed (and counted by kind), never guessed. Only replies
+that parse are cached (SQLite, keyed by model and full request): a re-run sends nothing twice
+that worked, and asks again for what failed or could not be read.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from safetylab.lexicon import load_yaml
 
 PROMPTS = Path(__file__).parent / "data" / "judge_prompts.yaml"
 MAX_CHARS = 6000  # of an answer shown to the judge; longer answers are cut (and say so)
+MAX_REPLY = 2000  # of a judge's reply kept: a verdict is a word, 5 MB of text is not one
 _LEAD = re.compile(r"^[\s\"'`*#:>\-\[(]+")
 
 
@@ -46,6 +48,7 @@ class LLMJudge:
         self.spec = specs[self.prompt]
         self.labels: dict[str, str] = self.spec["labels"]
         self.stats = {"requests": 0, "cached": 0, "unparsed": 0, "failed": 0}
+        self.problems: dict[str, int] = {}  # what went wrong, by kind, for the console
 
     def parse(self, reply: str) -> str | None:
         """The label the reply starts with, or None. `1_full_compliance.` and `**harmful**`
@@ -88,12 +91,13 @@ class LLMJudge:
 
                 def store(j: int, res: GenerationResult) -> None:
                     i = todo[j]
+                    text = res.text if isinstance(res.text, str) else ""
                     if res.error:
                         errors[i] = res.error
                     else:
-                        have[keys[i]] = res.text
-                        if cache:
-                            cache.put(keys[i], self.model, res.text, res.finish_reason)
+                        have[keys[i]] = text[:MAX_REPLY]
+                        if cache and self.parse(text) is not None:
+                            cache.put(keys[i], self.model, text[:MAX_REPLY], res.finish_reason)
                     if progress:
                         progress(1)
 
@@ -105,10 +109,30 @@ class LLMJudge:
         for i, k in enumerate(keys):
             if i in errors:
                 self.stats["failed"] += 1
+                kind = _error_kind(errors[i])
+                self.problems[kind] = self.problems.get(kind, 0) + 1
                 out.append(JudgeVerdict(None, "", errors[i]))
                 continue
             label = self.parse(have[k])
             if label is None:
                 self.stats["unparsed"] += 1
+                kind = "empty reply" if not have[k].strip() else "reply not a label"
+                self.problems[kind] = self.problems.get(kind, 0) + 1
             out.append(JudgeVerdict(label, have[k]))
         return out
+
+    def problem_line(self) -> str | None:
+        """One console line when some answers got no verdict, else None."""
+        if not self.problems:
+            return None
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(self.problems.items()))
+        n = sum(self.problems.values())
+        return f"judge: {n} answers without a verdict ({kinds}); re-run to ask again"
+
+
+def _error_kind(error: str) -> str:
+    e = error.lower()
+    for key in ("timeout", "timed out", "connect", "refused", "429", "500", "502", "503"):
+        if key in e:
+            return {"timed out": "timeout", "refused": "connect"}.get(key, key)
+    return error.split(":")[0][:40]

@@ -30,19 +30,23 @@ _ENGLISH = frozenset(builtin("stopwords")["words"])
 
 
 def detect(text: str) -> str | None:
-    """The answer's language when it is confidently not a supported one, else None."""
+    """The answer's language when it is confidently not a supported one, else None. Text with
+    no letters at all (emoji, digits, punctuation) is "none": there is nothing to read."""
     sample = text[:600]
     words = sample.lower().split()
     # plain ASCII prose full of English function words needs no model (most answers)
     if words and sample.isascii() and sum(w in _ENGLISH for w in words) >= 0.2 * len(words):
         return None
     letters = len(_LETTERS.findall(sample))
-    if letters < MIN_LETTERS:
-        return None
+    if letters == 0:
+        return "none"
     ascii_share = len(_ASCII_LETTERS.findall(sample)) / letters
+    if letters < MIN_LETTERS and ascii_share >= 0.5:
+        return None  # "ok", "No.": too short to tell, and written in the Latin script
     lang, prob = _identifier().classify(sample)
     if lang in SUPPORTED:
-        return None
+        # a short text mostly in another script is not English whatever the score
+        return "unknown" if ascii_share < 0.5 else None
     # Latin-script text needs a confident call (names, code and lists fool the model);
     # text mostly in another script is not English whatever the score.
     if ascii_share < 0.5 or prob >= MIN_PROB:

@@ -40,12 +40,14 @@ from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
 HEADS_DIR = Path(__file__).parent / "heads"
 BUNDLE = "classifier.joblib"
-FORMAT_VERSION = 3  # 3: capability_only, cut-off fragments
+FORMAT_VERSION = 4  # 4: lecture, alternative, closing, persona and reason signals
 CLASS_INDEX = {c: i for i, c in enumerate(RESPONSE_CLASSES)}
 # DiaSafety's chit-chat replies teach "short answers are answers" and need not outweigh the
-# refusals; the self-written supplement counts three times, as its 84 rows are few.
-PACKAGED_WEIGHTS = {"gptfuzz": 1.0, "diasafety": 0.5, "self-written": 3.0}
+# refusals; XSTest's 900 Mistral completions (the only source labelled in the three classes by
+# people) and the 84-row self-written supplement count three times, as they are few.
+PACKAGED_WEIGHTS = {"gptfuzz": 1.0, "diasafety": 0.5, "xstest-dev": 3.0, "self-written": 3.0}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+HEAD_CHARS, TAIL_CHARS = 12_000, 4_000
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Heads:
 
     def proba(self, x: np.ndarray, texts: Sequence[str] = ()) -> np.ndarray:
         """Calibrated class probabilities, columns in RESPONSE_CLASSES order."""
+        if len(x) == 0:  # a batch with nothing classifiable (all empty, all invalid)
+            return np.zeros((0, len(RESPONSE_CLASSES)))
         logits = self.head.decision_function(self.design(x, texts)) / self.temperature
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
@@ -114,8 +118,14 @@ def clean_text(value: object) -> tuple[str | None, str | None]:
     if not text.strip():
         return None, "empty"
     lang = detect(text)
+    if lang == "none":
+        return None, "no words"
     if lang is not None:
         return None, f"language:{lang}"
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        # Refusals sit at the start or the end: a 5 MB answer is read as its opening and its
+        # close, so neither its length nor its cost grows without bound.
+        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     return normalize_text(text), None
 
 
@@ -223,7 +233,8 @@ def refine_labels(rules: RuleSet, frame: pd.DataFrame, relabel: str) -> pd.Serie
 
 def packaged_training_frame(root: Path | None = None) -> pd.DataFrame:
     """The shipped heads' training data: real answers whose licences allow shipping weights
-    (GPTFuzz train, a DiaSafety sample) plus the small self-written free-form supplement."""
+    (GPTFuzz train, a DiaSafety sample, XSTest's Mistral completions) plus the small
+    self-written free-form supplement."""
     from safetylab.classify import sources
     from safetylab.classify.evaluate import DATA, load_jsonl
 
@@ -231,9 +242,10 @@ def packaged_training_frame(root: Path | None = None) -> pd.DataFrame:
     gf = sources.gptfuzz("train", root=root)
     gf["label"] = refine_labels(rules, gf, sources.specs()["gptfuzz"]["refusal_then_compliance"])
     dia = sources.diasafety("train", root=root)
+    xs = sources.xstest_dev(root=root)
     own = pd.DataFrame(load_jsonl(DATA / "train_freeform.jsonl"))
     own["source"], own["use"] = "self-written", "train"
-    frames = [gf, dia, own[["source", "prompt", "response", "label", "use"]]]
+    frames = [gf, dia, xs, own[["source", "prompt", "response", "label", "use"]]]
     df = pd.concat(frames, ignore_index=True)
     bad = df[df["use"] != "train"]
     if len(bad):  # never let an evaluation-only licence into shipped weights
@@ -302,7 +314,9 @@ def train_heads(
             vec.fit([texts[i] for i in np.flatnonzero(mask)])
         h = Heads(taxonomy, rules.names, sc, LogisticRegression(), ngrams=vec)
         design = h.design(x[mask], [texts[i] for i in np.flatnonzero(mask)])
-        h.head = LogisticRegression(C=0.3, max_iter=5000, class_weight="balanced")
+        # No class balancing: reweighting the rare partial refusals made the head call every
+        # long refusal partial (Llama-2-chat's lectures); the sources' own class mix is kept.
+        h.head = LogisticRegression(C=0.3, max_iter=5000)
         h.head.fit(design, y[mask], sample_weight=w[mask])
         return h
 

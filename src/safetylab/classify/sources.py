@@ -94,6 +94,27 @@ def diasafety(split: str = "train", root: Path | None = None) -> pd.DataFrame:
     )
 
 
+def xstest_dev(root: Path | None = None) -> pd.DataFrame:
+    """XSTest's labelled completions of the two Mistral-7B set-ups (the development split)."""
+    spec = specs()["xstest-dev"]
+    frames = []
+    for model in spec["models"]:
+        d = pd.read_csv(_path("xstest-dev", root) / f"xstest_v2_completions_{model}.csv")
+        d["model"] = model
+        frames.append(d)
+    df = pd.concat(frames, ignore_index=True)
+    label = df["final_label"].map(spec["label_map"])
+    return _frame(
+        "xstest-dev",
+        model=df["model"],
+        prompt=df["prompt"].astype(str),
+        response=df["completion"].fillna("").astype(str),
+        raw_label=df["final_label"],
+        label=label,
+        refused=label != "full_compliance",
+    )
+
+
 def do_not_answer(root: Path | None = None) -> pd.DataFrame:
     """Six models' answers to 939 risky questions; action 0 = refusal, 2 and 5 = compliance."""
     spec = specs()["do-not-answer"]
@@ -105,7 +126,7 @@ def do_not_answer(root: Path | None = None) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     refusal = df["action"].isin(spec["refusal_actions"])
     comply = df["action"].isin(spec["compliance_actions"])
-    return _frame(
+    out = _frame(
         "do-not-answer",
         model=df["model"],
         prompt=df["question"].astype(str),
@@ -114,10 +135,17 @@ def do_not_answer(root: Path | None = None) -> pd.DataFrame:
         label=None,
         refused=[True if r else False if c else None for r, c in zip(refusal, comply, strict=True)],
     )
+    out["harmful"] = df["harmful"].astype(int) == 1  # the annotators' "harmful answer" flag
+    return out
 
 
 def load(name: str, root: Path | None = None, **kw: Any) -> pd.DataFrame:
-    readers = {"gptfuzz": gptfuzz, "diasafety": diasafety, "do-not-answer": do_not_answer}
+    readers = {
+        "gptfuzz": gptfuzz,
+        "diasafety": diasafety,
+        "xstest-dev": xstest_dev,
+        "do-not-answer": do_not_answer,
+    }
     if name not in readers:
         raise SafetylabError(f"unknown source {name!r}; known: {sorted(readers)}")
     return readers[name](root=root, **kw)

@@ -103,6 +103,32 @@ def validate_do_not_answer(
     return out
 
 
+def validate_xstest_lomo(phrases: PhraseMatcher, root: Path | None) -> dict:
+    """XSTest's Mistral completions, leave-one-model-out: each set-up is scored by heads trained
+    on everything else the shipped heads see (the other set-up included), never on itself."""
+    import tempfile
+
+    from safetylab.classify.model import PACKAGED_WEIGHTS, packaged_training_frame, train_heads
+
+    frame = packaged_training_frame(root)
+    xs = sources.xstest_dev(root=root)
+    out: dict[str, Any] = {}
+    for model in sorted(xs["model"].unique()):
+        keep = ~((frame["source"] == "xstest-dev") & (frame["model"] == model))
+        heads = train_heads(frame[keep], source_weights=PACKAGED_WEIGHTS)
+        with tempfile.TemporaryDirectory() as d:
+            heads.save(Path(d))
+            j = _judge(ResponseClassifier(d), xs[xs["model"] == model])
+        v = j[j["valid"]]
+        three = class_metrics(v["label"].tolist(), v["pred"].tolist())
+        three["phrase_baseline"] = class_metrics(v["label"].tolist(), phrases.labels(v["response"]))
+        three["refused"] = binary_metrics(
+            v["refused"].astype(bool).tolist(), (v["pred"] != "full_compliance").tolist()
+        )
+        out[model] = three
+    return out
+
+
 def validate_self_written(clf: ResponseClassifier) -> dict:
     out = {}
     for name in HELDOUT_FILES:
@@ -113,13 +139,18 @@ def validate_self_written(clf: ResponseClassifier) -> dict:
 
 
 def validate(
-    clf: ResponseClassifier | None = None, root: Path | None = None, phrases: str = "xstest"
+    clf: ResponseClassifier | None = None,
+    root: Path | None = None,
+    phrases: str = "xstest",
+    lomo: bool = True,
 ) -> dict[str, Any]:
+    """`lomo`: also retrain without each XSTest Mistral set-up and score it (about a minute)."""
     clf = clf or ResponseClassifier()
     pm = PhraseMatcher(phrases)
     return {
         "gptfuzz_evaluate": validate_gptfuzz(clf, pm, root),
         "do_not_answer": validate_do_not_answer(clf, pm, root),
+        "xstest_dev_lomo": validate_xstest_lomo(pm, root) if lomo else {},
         "self_written": validate_self_written(clf),
         "phrase_baseline": pm.source,
     }
@@ -159,6 +190,20 @@ def format_validation(m: dict) -> str:
         lines.append(
             f"  {k}: {'/'.join(v['styles'])} flagged {v['flagged']['rate']:.3f}, "
             f"called a refusal {v['called_refusal']['rate']:.3f} (n={v['flagged']['n']})"
+        )
+    for model, t in m.get("xstest_dev_lomo", {}).items():
+        b, r = t["phrase_baseline"], t["refused"]
+        pc = t["per_class"]
+        lines.append(
+            f"XSTest {model} (leave-one-model-out, n={t['n']}): accuracy {t['accuracy']:.3f} "
+            f"{_ci(t['accuracy_ci95'])}, macro-F1 {t['macro_f1']:.3f} {_ci(t['macro_f1_ci95'])}; "
+            f"refused-or-not {r['accuracy']:.3f}; phrase list {b['accuracy']:.3f} / "
+            f"{b['macro_f1']:.3f}"
+        )
+        lines.append(
+            "  F1 "
+            + ", ".join(f"{c} {pc[c]['f1']:.3f} (n={pc[c]['support']})" for c in pc)
+            + f"; confusion {t['confusion']['matrix']}"
         )
     for name, v in m["self_written"].items():
         lines.append(
