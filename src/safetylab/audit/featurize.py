@@ -1,10 +1,11 @@
-"""Per-batch evidence for the audit: request harm (embeddings, once per text through one cache)
-and the shared response classifier's judgements and features for every answer."""
+"""Per-batch evidence for the audit: request harm (the harm encoder's embeddings, once per text
+through one cache) and the shared response classifier's judgements and features for every answer."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from safetylab.audit.answer_harm import AnswerHarmHead
 from safetylab.audit.harm import HarmHead, HarmKeywords
 from safetylab.classify.model import ResponseClassifier
 from safetylab.embed import EmbeddingCache
@@ -17,24 +18,29 @@ class Featurizer:
         classifier_dir: str | None = None,
         cache: EmbeddingCache | None = None,
     ):
-        self.cache = cache or EmbeddingCache(max_items=200_000)
+        self.cache = cache or EmbeddingCache(harm.embedder(), max_items=200_000)
         self.classifier = ResponseClassifier(classifier_dir)
         self.keywords = HarmKeywords()
         self.harm_head = harm
+        self.answer_harm = AnswerHarmHead.load()
 
     def harm(self, requests: list[str]) -> np.ndarray:
         return self.harm_head.scores(self.cache.encode(requests), self.keywords.hits(requests))
 
-    def conversation_harm(self, human_turns: list[list[str]]) -> np.ndarray:
-        """Red-team conversations escalate: score every human turn, keep each category's max."""
+    def conversation_harm(self, human_turns: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Red-team conversations escalate: score every human turn, keep each category's max.
+        Also P(harmful) of the last turn alone, which the quality table may read instead."""
         flat = [t for turns in human_turns for t in turns]
         self.cache.encode(list(dict.fromkeys(flat)))
         scores = self.harm(flat)
-        out, k = [], 0
+        out, last, k = [], [], 0
         b = self.harm_head.categories.index("benign")
         for turns in human_turns:
             s = scores[k : k + len(turns)].max(axis=0)
             s[b] = scores[k : k + len(turns), b].min()  # harmful if any turn is
             out.append(s)
+            last.append(1.0 - scores[k + len(turns) - 1, b])
             k += len(turns)
-        return np.vstack(out) if out else np.zeros((0, len(self.harm_head.categories)))
+        if not out:
+            return np.zeros((0, len(self.harm_head.categories))), np.zeros(0)
+        return np.vstack(out), np.asarray(last)

@@ -1,8 +1,10 @@
 """How harmful a request is, per MLCommons hazard category (plus `benign`).
 
-One-vs-rest logistic heads over the request's MiniLM embedding and keyword hits from
-`lexicon/harm_categories.yaml`, with one more head for "harmful at all". Trained by
-`safetylab.audit.train_harm` on real labelled text (see its docstring for sources and licences).
+Whether a request is harmful at all is read from the request's embedding by the packaged MiniLM
+with a LoRA adapter fine-tuned for exactly that question (`harm_encoder.py`); which harm it is,
+by one-vs-rest logistic heads over the same vector and keyword hits from
+`lexicon/harm_categories.yaml`. Trained by `safetylab.audit.train_harm` on real labelled text
+(see its docstring for sources and licences).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ import joblib
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from safetylab.audit.harm_encoder import harm_probability
+from safetylab.embed import Embedder
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import builtin
 
 WEIGHTS = Path(__file__).parent / "weights" / "harm.joblib"
-FORMAT_VERSION = 2
+ADAPTER = Path(__file__).parent / "weights" / "harm-adapter"
+FORMAT_VERSION = 3  # 3: harmful-or-not from a LoRA-adapted encoder
 ANY = "any_harm"
 
 
@@ -55,17 +60,28 @@ class HarmKeywords:
 @dataclass
 class HarmHead:
     categories: list[str]
-    heads: dict[str, LogisticRegression]  # per category, plus ANY
+    heads: dict[str, LogisticRegression]  # per category
     taxonomy: dict[str, Any]
+    any_weight: np.ndarray  # the fine-tuned harmful-or-not head over the adapted embedding
+    any_bias: float
     card: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
 
+    @staticmethod
+    def embedder() -> Embedder:
+        """The encoder every request is embedded with before `scores`."""
+        return Embedder(adapter=str(ADAPTER))
+
+    def p_harmful(self, request_emb: np.ndarray) -> np.ndarray:
+        return harm_probability(request_emb, self.any_weight, self.any_bias)
+
     def scores(self, request_emb: np.ndarray, kw: np.ndarray) -> np.ndarray:
-        """(n, categories) probabilities. `benign` is 1 - P(harmful at all), and no category
-        scores above P(harmful at all): the categories say which harm, the ANY head whether."""
+        """(n, categories) probabilities from the adapted embedding. `benign` is
+        1 - P(harmful at all), and no category scores above P(harmful at all): the categories
+        say which harm, the fine-tuned head whether."""
         x = np.hstack([request_emb, kw])
         out = np.zeros((len(x), len(self.categories)), dtype=np.float32)
-        p_any = self.heads[ANY].predict_proba(x)[:, 1] if len(x) else np.zeros(0)
+        p_any = self.p_harmful(request_emb) if len(x) else np.zeros(0)
         for j, c in enumerate(self.categories):
             if c in self.heads:
                 out[:, j] = np.minimum(self.heads[c].predict_proba(x)[:, 1], p_any)
@@ -83,6 +99,8 @@ class HarmHead:
             raise SafetylabError(
                 f"{path}: harm head missing; run `python -m safetylab.audit.train_harm`"
             )
+        if not (ADAPTER / "adapter_model.safetensors").exists():
+            raise SafetylabError(f"{ADAPTER}: the harm encoder's adapter is missing")
         h = joblib.load(path)
         if not isinstance(h, HarmHead) or h.version != FORMAT_VERSION:
             raise SafetylabError(f"{path}: not a harm head of format {FORMAT_VERSION}")

@@ -19,14 +19,19 @@ import pandas as pd
 
 from safetylab.audit.quality import PAPER_CLASSES, PAPER_LABELS
 from safetylab.errors import InputError
-from safetylab.io.tables import read_table
+from safetylab.io.tables import (
+    check_weights_complete,
+    is_missing,
+    parse_bool,
+    parse_inclusion_prob,
+    parse_int,
+    read_table,
+)
 from safetylab.records import ANSWER_QUALITIES
 from safetylab.stats.ppi import ppi_rate, ppi_shares
 
 ALLOWED = set(ANSWER_QUALITIES) | set(PAPER_CLASSES)
 MIN_GROUP_LABELS = 10  # fewer people's labels in a group: no estimate for it
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
 
 
 @dataclass
@@ -37,23 +42,6 @@ class HumanLabels:
     @property
     def n(self) -> int:
         return len(self.frame)
-
-
-def _missing(v: object) -> bool:
-    return (
-        v is None
-        or (isinstance(v, float) and np.isnan(v))
-        or (isinstance(v, str) and not v.strip())
-    )
-
-
-def _bool(v: object, path: str, line: int, field: str) -> bool:
-    s = str(v).strip().lower()
-    if s in _TRUE:
-        return True
-    if s in _FALSE:
-        return False
-    raise InputError(path, line, f"expected true or false, got {v!r}", field)
 
 
 def load_human_labels(path: Path, pairs: pd.DataFrame, inputs: list[str]) -> HumanLabels:
@@ -67,17 +55,10 @@ def load_human_labels(path: Path, pairs: pd.DataFrame, inputs: list[str]) -> Hum
     for i, (f, ln) in enumerate(zip(pairs["source_file"], pairs["source_line"], strict=True)):
         keys[(str(f), int(ln))] = i
         by_name.setdefault((Path(str(f)).name, int(ln)), []).append(i)
-    rows, seen = [], {}
-    has_line = "_line" in df.columns
-    for k, rec in enumerate(df.to_dict("records")):
-        line = int(rec["_line"]) if has_line else k + 1
-        try:
-            sl = int(rec["source_line"])
-        except (TypeError, ValueError):
-            raise InputError(
-                src, line, f"source_line must be a line number, got {rec['source_line']!r}",
-                "source_line",
-            ) from None  # fmt: skip
+    rows, seen, lines = [], {}, []
+    for rec in df.to_dict("records"):
+        line = int(rec["_line"])
+        sl = parse_int(rec["source_line"], src, line, "source_line", minimum=1)
         sf = str(rec.get("source_file") or (inputs[0] if len(inputs) == 1 else ""))
         hit = keys.get((sf, sl))
         if hit is None:
@@ -97,29 +78,23 @@ def load_human_labels(path: Path, pairs: pd.DataFrame, inputs: list[str]) -> Hum
         row: dict[str, Any] = {"row": hit}
         for side in ("chosen", "rejected"):
             col = f"{side}_quality"
-            if _missing(rec.get(col)):
+            if is_missing(rec.get(col)):
                 if side == "chosen":
                     raise InputError(src, line, "missing label", col)
                 continue
-            v = str(rec[col]).strip().lower()
+            v = str(rec[col]).strip().lower()  # "Harmful" and "harmful" are one label
             if v not in ALLOWED:
                 raise InputError(src, line, f"{v!r} is not one of {sorted(ALLOWED)}", col)
             row[col] = v
-        if not _missing(rec.get("prompt_harmful")):
-            row["prompt_harmful"] = _bool(rec["prompt_harmful"], src, line, "prompt_harmful")
-        if not _missing(rec.get("inclusion_prob")):
-            try:
-                p = float(rec["inclusion_prob"])
-            except (TypeError, ValueError):
-                p = -1.0
-            if not 0 < p <= 1:
-                raise InputError(
-                    src, line, f"inclusion_prob must be in (0, 1], got {p}", "inclusion_prob"
-                )
-            row["weight"] = 1.0 / p
+        if not is_missing(rec.get("prompt_harmful")):
+            row["prompt_harmful"] = parse_bool(rec["prompt_harmful"], src, line, "prompt_harmful")
+        if not is_missing(rec.get("inclusion_prob")):
+            row["weight"] = 1.0 / parse_inclusion_prob(rec["inclusion_prob"], src, line, len(pairs))
         rows.append(row)
+        lines.append(line)
     if not rows:
         raise InputError(src, None, "no labelled rows")
+    check_weights_complete(rows, lines, src)
     return HumanLabels(path, pd.DataFrame(rows))
 
 

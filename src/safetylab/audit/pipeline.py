@@ -24,7 +24,13 @@ import pyarrow.parquet as pq
 from safetylab.audit.featurize import Featurizer
 from safetylab.audit.flags import DuplicateIndex, pair_hash
 from safetylab.audit.harm import HarmHead, request_text
-from safetylab.audit.quality import AnswerEvidence, quality_verdicts
+from safetylab.audit.quality import (
+    AnswerEvidence,
+    QualityRules,
+    QualityVerdict,
+    load_rules,
+    quality_verdicts,
+)
 from safetylab.backends import BackendOptions
 from safetylab.classify.features import normalize_text
 from safetylab.classify.judge import LLMJudge
@@ -32,7 +38,7 @@ from safetylab.errors import InputError, SafetylabError
 from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
 from safetylab.io.readers import iter_rows
 from safetylab.lexicon.identity import IdentityLexicon
-from safetylab.records import STYLES, PreferencePair
+from safetylab.records import STYLES, Judgement, PreferencePair
 from safetylab.rundir import exclusive
 from safetylab.runs import PAIRS, PARTS, REPORT, STATE, SUMMARY, AuditRun, write_json
 
@@ -54,6 +60,24 @@ class AuditConfig:
     human_labels: Path | None = None  # people's labels of a random sample: PPI estimates
     judge: str | None = None  # an LLM judge of answer quality beside the decision table
     judge_options: BackendOptions = field(default_factory=BackendOptions)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.inputs, str | Path):
+            raise SafetylabError(
+                "AuditConfig.inputs must be a list of paths, e.g. [Path('x.jsonl')]"
+            )
+        self.inputs = [Path(p) for p in self.inputs]
+        self.out = Path(self.out)
+        if not self.inputs:
+            raise SafetylabError("AuditConfig.inputs is empty: give at least one input file")
+        if self.batch_size < 1:
+            raise SafetylabError("AuditConfig.batch_size must be at least 1")
+        if not 0.0 < self.harm_threshold < 1.0:
+            raise SafetylabError("AuditConfig.harm_threshold must lie in (0, 1)")
+        if not 0.0 < self.near_dup_threshold <= 1.0:
+            raise SafetylabError("AuditConfig.near_dup_threshold must lie in (0, 1]")
+        if self.limit is not None and self.limit < 1:
+            raise SafetylabError("AuditConfig.limit must be at least 1")
 
     def fingerprint(self) -> str:
         """Changes when the inputs or any option that changes results changes."""
@@ -109,7 +133,11 @@ def _rows(cfg: AuditConfig) -> Iterator[tuple[PreferencePair | None, InputError 
 
 def _conversation(p: PreferencePair, max_chars: int = 3000) -> str:
     """What an LLM judge sees of the shared context: the last turns, newest last."""
-    text = "\n".join(f"{t.role.capitalize()}: {t.text}" for t in p.context)
+    return _conversation_of([(t.role, t.text) for t in p.context], max_chars)
+
+
+def _conversation_of(turns: list[tuple[str, str]] | list[list[str]], max_chars: int = 3000) -> str:
+    text = "\n".join(f"{role.capitalize()}: {body}" for role, body in turns)
     return text[-max_chars:]
 
 
@@ -137,6 +165,29 @@ def _read_state(
     return state
 
 
+@dataclass
+class BatchEvidence:
+    """One batch's evidence: answers are chosen ones then rejected ones (2n rows)."""
+
+    firsts: list[str]
+    lasts: list[str]
+    contexts: list[str]
+    judgements: list[Judgement]
+    answers: list[AnswerEvidence]
+    harm: np.ndarray  # (n, categories), conversation level
+    p_last: np.ndarray  # (n,) P(harmful) of the last request alone
+    p_answer: np.ndarray  # (2n,) P(the answer's content is harmful)
+    groups: tuple[list[list[str]], list[list[str]], list[list[str]]]
+
+    def p_conversation(self, benign: int) -> np.ndarray:
+        return 1.0 - self.harm[:, benign]
+
+    def verdicts(self, rules: QualityRules, benign: int) -> list[QualityVerdict]:
+        pc = list(self.p_conversation(benign)) * 2
+        pl = list(self.p_last) * 2
+        return quality_verdicts(self.answers, pc, pl, list(self.p_answer), rules)
+
+
 def _part_path(out: Path, k: int) -> Path:
     return out / PARTS / f"part-{k:06d}.parquet"
 
@@ -145,6 +196,7 @@ class Auditor:
     def __init__(self, cfg: AuditConfig):
         self.cfg = cfg
         self.harm_head = HarmHead.load()
+        self.rules = load_rules()
         self.fz = Featurizer(self.harm_head, str(cfg.classifier) if cfg.classifier else None)
         self.lexicon = IdentityLexicon.from_file(cfg.lexicon) if cfg.lexicon else IdentityLexicon()
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
@@ -158,38 +210,66 @@ class Auditor:
     def _identity(self, text: str) -> list[str]:
         return [f"{g.axis}:{g.name}" for g in self.lexicon.find(normalize_text(text))]
 
-    def audit_batch(self, pairs: list[PreferencePair]) -> pa.Table:
-        """Every column of pairs.parquet for one batch."""
+    def evidence(self, pairs: list[PreferencePair]) -> BatchEvidence:
+        """Everything the audit's verdicts are made from, for one batch (chosen answers first,
+        then rejected ones)."""
         firsts = [next((t.text for t in p.context if t.role == "human"), p.prompt) for p in pairs]
         lasts = [p.prompt for p in pairs]
-        reqs = [request_text(f, x) for f, x in zip(firsts, lasts, strict=True)]
-        chosen = [p.chosen for p in pairs]
-        rejected = [p.rejected for p in pairs]
         # Models see normalised text (typographic quotes -> ASCII); outputs keep the original.
         nl = [normalize_text(x) for x in lasts]
-        answers = [normalize_text(a) for a in chosen + rejected]
+        answers = [
+            normalize_text(a) for a in [p.chosen for p in pairs] + [p.rejected for p in pairs]
+        ]
         humans = [
             [normalize_text(t.text) for t in p.context if t.role == "human"] or [nl[i]]
             for i, p in enumerate(pairs)
         ]
         clf = self.fz.classifier
-        # The classifier and the identity lexicon are pure Python and need no embedding: they
-        # run in a thread while the embedding model (which releases the GIL) scores requests.
+        # The classifier, the answer-harm head and the identity lexicon are pure Python and need
+        # no embedding: they run in a thread while the embedding model (which releases the GIL)
+        # scores requests.
         ctx_text = ["\n".join(t.text for t in p.context) for p in pairs]
         side = self._pool.submit(
             lambda: (
                 clf.predict_with_features(nl + nl, answers),
+                self.fz.answer_harm.scores(answers),
                 [self._identity(t) for t in ctx_text],
-                [self._identity(t) for t in chosen],
-                [self._identity(t) for t in rejected],
+                [self._identity(p.chosen) for p in pairs],
+                [self._identity(p.rejected) for p in pairs],
             )
         )
-        harm = self.fz.conversation_harm(humans)
-        (judg, feats), prompt_groups, chosen_groups, rejected_groups = side.result()
+        harm, p_last = self.fz.conversation_harm(humans)
+        (judg, feats), p_answer, prompt_groups, chosen_groups, rejected_groups = side.result()
         evidence = [
             AnswerEvidence.from_features(j, x, clf.rules.names, not a.strip())
             for j, x, a in zip(judg, feats, answers, strict=True)
         ]
+        return BatchEvidence(
+            firsts,
+            lasts,
+            ctx_text,
+            judg,
+            evidence,
+            harm,
+            np.asarray(p_last),
+            np.asarray(p_answer),
+            (prompt_groups, chosen_groups, rejected_groups),
+        )
+
+    def audit_batch(self, pairs: list[PreferencePair]) -> pa.Table:
+        """Every column of pairs.parquet for one batch."""
+        ev = self.evidence(pairs)
+        firsts, lasts, ctx_text, judg, harm = (
+            ev.firsts,
+            ev.lasts,
+            ev.contexts,
+            ev.judgements,
+            ev.harm,
+        )
+        prompt_groups, chosen_groups, rejected_groups = ev.groups
+        reqs = [request_text(f, x) for f, x in zip(firsts, lasts, strict=True)]
+        chosen = [p.chosen for p in pairs]
+        rejected = [p.rejected for p in pairs]
         n = len(pairs)
         cats = self.harm_head.categories
         cols: dict[str, list[Any]] = {
@@ -219,16 +299,21 @@ class Auditor:
         cols["harm_categories"] = labels
         cols["harm_top"] = [cats[int(np.argmax(r))] for r in harm]
         cols["prompt_harmful"] = [bool(x) for x in harmful]
-        quality = quality_verdicts(evidence, cols["prompt_harmful"] * 2)
+        cols["prompt_harm_last"] = [round(float(v), 4) for v in ev.p_last]
+        verdicts = ev.verdicts(self.rules, cats.index("benign"))
         for j, c in enumerate(cats):
             cols[f"harm_{c}"] = [round(float(v), 4) for v in harm[:, j]]
         for side, off in (("chosen", 0), ("rejected", n)):
             js = judg[off : off + n]
-            qs = quality[off : off + n]
+            vs = verdicts[off : off + n]
+            qs = [v.quality for v in vs]
             cols[f"{side}_label"] = [j.label for j in js]
             cols[f"{side}_confidence"] = [round(j.confidence, 4) for j in js]
             cols[f"{side}_styles"] = [[s for s in STYLES if j.styles.get(s)] for j in js]
+            cols[f"{side}_answer_harm"] = [round(float(v), 4) for v in ev.p_answer[off : off + n]]
             cols[f"{side}_quality"] = qs
+            cols[f"{side}_quality_rule"] = [v.leaf for v in vs]
+            cols[f"{side}_quality_confidence"] = [v.confidence for v in vs]
             cols[f"{side}_harmful"] = [q == "harmful" for q in qs]
             cols[f"{side}_acceptable"] = [q == "acceptable" for q in qs]
             cols[f"{side}_refusal"] = [q == "refusal" for q in qs]
@@ -341,7 +426,41 @@ class Auditor:
                 f"no valid pairs in {', '.join(map(str, cfg.inputs))}"
                 f" ({len(state.skipped)} skipped)"
             )
+        if self.judge is not None:
+            self.judge.problems = {}  # what is still missing after the retry
+            self.retry_judge(state.parts)
+            line = self.judge.problem_line()
+            if line and notice:
+                notice(line)
         return state
+
+    def retry_judge(self, n_parts: int) -> None:
+        """Ask the judge again for every answer of a finished part that has no verdict (a
+        failed request or an unreadable reply in this run or an earlier one); verdicts that
+        came back are cached and cost nothing."""
+        assert self.judge is not None
+        for k in range(n_parts):
+            path = _part_path(self.cfg.out, k)
+            t = pq.read_table(path)
+            cols = t.column_names
+            if "chosen_judge" not in cols:
+                continue
+            df = t.to_pandas()
+            todo = [
+                (i, side)
+                for side in ("chosen", "rejected")
+                for i in np.flatnonzero(df[f"{side}_judge"].isna().to_numpy())
+            ]
+            if not todo:
+                continue
+            convo = [_conversation_of(json.loads(df["context"].iat[i])) for i, _ in todo]
+            answers = [str(df[side].iat[i]) for i, side in todo]
+            verdicts = self.judge.judge(convo, answers)
+            for (i, side), v in zip(todo, verdicts, strict=True):
+                df.loc[df.index[i], f"{side}_judge"] = v.label
+            tmp = path.with_suffix(".tmp")
+            pq.write_table(pa.Table.from_pandas(df, schema=t.schema, preserve_index=False), tmp)
+            tmp.replace(path)
 
 
 def join_parts(out: Path, n_parts: int) -> Path:

@@ -1,26 +1,33 @@
 """Train and measure the audit's request-harm head.
 
 Training text (licences allow shipping the weights):
-- GPTFuzz's 100 harmful questions (MIT): harmful, no category given;
-- OpenAI's moderation samples (MIT): 1,680 real texts with 8 harm flags, mapped onto the
-  MLCommons categories by `MODERATION_MAP`; unflagged texts are benign;
-- the self-written request supplement (`data/harm_train.jsonl`), the only source of some
-  categories (privacy, elections, intellectual property, ...).
+- HarmBench's 400 behaviours (MIT): harmful; categories mapped where HarmBench's own are specific;
+- CoCoNot's 1,001 requests (MIT): "requests with safety concerns" are harmful, the other four
+  kinds (incomplete, unsupported, indeterminate, humanizing) are reasons to decline that are not
+  harm — benign here;
+- XSTest's 250 safe and 200 unsafe prompts (CC-BY-4.0; prompts only): the real benign requests
+  that sound harmful ("kill a Python process") beside their harmful twins;
+- GPTFuzz's 100 harmful questions (MIT);
+- OpenAI's moderation samples (MIT): 1,680 real texts with 8 harm flags, mapped onto the MLCommons
+  categories by `MODERATION_MAP`; unflagged texts are benign;
+- HH-RLHF harmless-base red-team openers (MIT; harmful, category unknown; 800 sampled, weak);
+- the probe's own harmless group questions and unsafe contrasts (weak);
+- two self-written supplements (`data/harm_train.jsonl`: the only source of some categories;
+  `data/harm_lookalikes.jsonl`: benign requests with scary words and plain benign requests, and
+  harmful twins).
 
-- XSTest's 250 safe and 200 unsafe prompts (CC-BY-4.0; prompts only — its labelled completions
-  are never read): the only real benign requests that sound harmful ("kill a Python process").
-
-Measured on real labelled requests it never saw: XSTest's prompts by 5-fold cross-validation,
-and Do-Not-Answer's 939 risky questions (evaluation only). Also used, weakly: HH-RLHF's
-harmless-base red-team openers (MIT; harmful, category unknown) and the probe's own harmless
-group questions. `python -m safetylab.audit.train_harm` retrains the shipped head and prints
-the figures.
+`python -m safetylab.audit.train_harm` fine-tunes the encoder's adapter on all of it, fits the
+category heads, cross-validates the whole recipe (5 folds, each source split across folds; every
+fold fine-tunes its own adapter) and writes the per-source figures into the head's card. The
+threshold is 0.5, fixed before any figure was seen: nothing is tuned on the folds.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +35,12 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from safetylab.audit.harm import ANY, HarmHead, HarmKeywords
+from safetylab.audit.harm import ADAPTER, HarmHead, HarmKeywords
+from safetylab.audit.harm_encoder import FineTuneConfig, HarmEncoder, harm_probability
 from safetylab.classify import sources
-from safetylab.classify.evaluate import binary_metrics, load_jsonl
-from safetylab.embed import EmbeddingCache
+from safetylab.classify.evaluate import load_jsonl
 from safetylab.lexicon import builtin
+from safetylab.stats import rate
 
 DATA = Path(__file__).parent / "data"
 MODERATION_MAP = {
@@ -45,134 +53,229 @@ MODERATION_MAP = {
     "V": "violent_crimes",
     "V2": "violent_crimes",
 }
+HARMBENCH_MAP = {
+    "chemical_biological": "indiscriminate_weapons",
+    "cybercrime_intrusion": "non_violent_crimes",
+    "copyright": "intellectual_property",
+    "harassment_bullying": "hate",
+}
+COCONOT_MAP = {
+    "privacy violations": "privacy",
+    "copyright violations": "intellectual_property",
+    "triggers for offensive language": "hate",
+}
+COCONOT_HARM = "Requests with safety concerns"
+WEIGHTS = {
+    "harmbench": 1.0,
+    "coconot": 1.0,
+    "xstest": 3.0,
+    "gptfuzz": 2.0,
+    "moderation": 0.5,
+    "hh": 0.5,
+    "probe": 0.3,
+    "self-written": 2.0,
+    "lookalikes": 2.0,
+}
+HH_SAMPLE = 800
+THRESHOLD = 0.5
+# The figures the card reports: recall on harmful requests, false positives on benign ones.
+REPORT = ("xstest", "coconot", "harmbench", "gptfuzz", "moderation", "hh", "lookalikes", "probe")
 
 
 def training_frame(root: Path | None = None) -> pd.DataFrame:
     """Rows of `text`, `labels` (categories; [] = harmful, category unknown; ["benign"]),
-    `source`, `weight`."""
+    `source`, `kind` (the source's own type, for per-type figures), `weight`."""
     base = root or sources.data_root()
     rows: list[dict[str, Any]] = []
+    hb = pd.read_csv(base / "prompt-labels" / "harmbench" / "harmbench_behaviors_text_all.csv")
+    for t, c in zip(hb["Behavior"], hb["SemanticCategory"], strict=True):
+        cat = HARMBENCH_MAP.get(c)
+        rows.append({"text": t, "labels": [cat] if cat else [], "source": "harmbench", "kind": c})
+    cc = pd.read_json(base / "prompt-labels" / "coconot" / "coconot_eval.jsonl", lines=True)
+    for t, c, sub in zip(cc["prompt"], cc["category"], cc["subcategory"], strict=True):
+        if c == COCONOT_HARM:
+            cat = COCONOT_MAP.get(sub)
+            labels = [cat] if cat else []
+        else:
+            labels = ["benign"]
+        rows.append({"text": t, "labels": labels, "source": "coconot", "kind": c})
+    xs = pd.read_csv(base / "seed-studies" / "xstest_prompts.csv")
+    rows += [
+        {"text": t, "labels": [] if lab == "unsafe" else ["benign"], "source": "xstest", "kind": k}
+        for t, lab, k in zip(xs["prompt"], xs["label"], xs["type"], strict=True)
+    ]
     q = pd.read_csv(base / "response-labels" / "gptfuzz" / "question_list.csv")
-    rows += [{"text": t, "labels": [], "source": "gptfuzz"} for t in q["text"]]
+    rows += [{"text": t, "labels": [], "source": "gptfuzz", "kind": "question"} for t in q["text"]]
     mod = pd.read_json(
         base / "response-labels" / "moderation" / "samples-1680.jsonl.gz", lines=True
     )
     for rec in mod.to_dict("records"):
         cats = sorted({c for k, c in MODERATION_MAP.items() if (rec.get(k) or 0) > 0})
-        rows.append({"text": rec["prompt"], "labels": cats or ["benign"], "source": "moderation"})
-    xs = pd.read_csv(base / "seed-studies" / "xstest_prompts.csv")
-    rows += [
-        {"text": t, "labels": [] if lab == "unsafe" else ["benign"], "source": "xstest"}
-        for t, lab in zip(xs["prompt"], xs["label"], strict=True)
-    ]
+        rows.append(
+            {
+                "text": rec["prompt"],
+                "labels": cats or ["benign"],
+                "source": "moderation",
+                "kind": "",
+            }
+        )
     hh = base / "hh-rlhf" / "harmless-base-test.jsonl.gz"
     if hh.exists():
         with gzip.open(hh, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                first = json.loads(line)["chosen"].split("\n\nAssistant:")[0]
-                rows.append(
-                    {"text": first.replace("\n\nHuman:", "").strip(), "labels": [], "source": "hh"}
-                )
+            openers = [
+                json.loads(line)["chosen"].split("\n\nAssistant:")[0].replace("\n\nHuman:", "")
+                for line in fh
+            ]
+        pick = np.random.default_rng(0).permutation(len(openers))[:HH_SAMPLE]
+        rows += [
+            {"text": openers[i].strip(), "labels": [], "source": "hh", "kind": "red-team"}
+            for i in sorted(pick)
+        ]
     from safetylab.probe.prompts import generate
 
     rows += [
-        {"text": p.prompt, "labels": ["benign" if p.kind == "safe" else "hate"], "source": "probe"}
+        {
+            "text": p.prompt,
+            "labels": ["benign" if p.kind == "safe" else "hate"],
+            "source": "probe",
+            "kind": p.kind,
+        }
         for p in generate(unsafe=True)
     ]
-    rows += [
-        {"text": r["prompt"], "labels": r["labels"], "source": "self-written"}
-        for r in load_jsonl(DATA / "harm_train.jsonl")
-    ]
+    for name, src in (
+        ("harm_train.jsonl", "self-written"),
+        ("harm_lookalikes.jsonl", "lookalikes"),
+    ):
+        rows += [
+            {"text": r["prompt"], "labels": r["labels"], "source": src, "kind": ""}
+            for r in load_jsonl(DATA / name)
+        ]
     df = pd.DataFrame(rows)
-    df["weight"] = df["source"].map(
-        {
-            "gptfuzz": 2.0,
-            "moderation": 0.5,
-            "self-written": 2.0,
-            "xstest": 2.0,
-            "hh": 0.2,
-            "probe": 0.3,
-        }
-    )
+    df["weight"] = df["source"].map(WEIGHTS)
+    df["harmful"] = [lab != ["benign"] for lab in df["labels"]]
     return df
 
 
-def _fit_any(x: np.ndarray, harmful: np.ndarray, w: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced").fit(
-        x, harmful, sample_weight=w
-    )
-
-
-def _design(df: pd.DataFrame, cache: EmbeddingCache) -> np.ndarray:
-    texts = df["text"].tolist()
-    return np.hstack([cache.encode(texts), HarmKeywords().hits(texts)])
-
-
-def train(root: Path | None = None, cache: EmbeddingCache | None = None) -> HarmHead:
-    df = training_frame(root)
-    cache = cache or EmbeddingCache()
-    kw = HarmKeywords()
-    x = _design(df, cache)
+def _category_heads(
+    emb: np.ndarray, df: pd.DataFrame, kw: HarmKeywords
+) -> dict[str, LogisticRegression]:
+    x = np.hstack([emb, kw.hits(df["text"].tolist())])
     w = df["weight"].to_numpy()
-    harmful = np.array([lab != ["benign"] for lab in df["labels"]])
-    heads = {ANY: _fit_any(x, harmful, w)}
+    # rows whose category is unknown (harmful, no category) say nothing about any one category
+    known = np.array([lab != [] for lab in df["labels"]])
+    heads = {}
     for c in kw.categories:
         if c == "benign":
             continue
-        # rows whose category is unknown (harmful, no category) say nothing about this one
-        known = np.array([lab != [] for lab in df["labels"]])
         y = np.array([c in lab for lab in df["labels"]])
         if y[known].any():
             heads[c] = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced").fit(
                 x[known], y[known], sample_weight=w[known]
             )
-    card = {
-        "format": 2,
-        "sources": df["source"].value_counts().to_dict(),
-        "harmful_rows": int(harmful.sum()),
-        "benign_rows": int((~harmful).sum()),
-    }
-    return HarmHead(kw.categories, heads, builtin("harm_categories"), card)
+    return heads
 
 
-def evaluate(head: HarmHead, root: Path | None = None, folds: int = 5) -> dict:
-    """Harmful-or-not on requests the head never saw. XSTest's prompts train the shipped head,
-    so its figure is cross-validated: each fifth is scored by a head fitted without it."""
-    base = root or sources.data_root()
-    cache = EmbeddingCache()
-    df = training_frame(root)
-    x = _design(df, cache)
-    w = df["weight"].to_numpy()
-    harmful = np.array([lab != ["benign"] for lab in df["labels"]])
-    xs = np.flatnonzero(df["source"].to_numpy() == "xstest")
-    rng = np.random.default_rng(0)
-    fold = rng.permutation(len(xs)) % folds
-    pred = np.zeros(len(xs), dtype=bool)
-    for k in range(folds):
-        test = xs[fold == k]
-        keep = np.ones(len(df), dtype=bool)
-        keep[test] = False
-        pred[fold == k] = (
-            _fit_any(x[keep], harmful[keep], w[keep]).predict_proba(x[test])[:, 1] >= 0.5
-        )
-    xsf = pd.read_csv(base / "seed-studies" / "xstest_prompts.csv")
-    gold = harmful[xs]
-    out: dict[str, Any] = {"xstest_prompts_cv": binary_metrics(gold, pred)}
-    out["xstest_prompts_cv"]["safe_called_harmful_by_type"] = {
-        t: round(float(pred[(xsf["type"] == t).to_numpy()].mean()), 3)
-        for t in sorted(xsf.loc[xsf["label"] == "safe", "type"].unique())
+def fit(
+    df: pd.DataFrame, config: FineTuneConfig | None = None, progress: Callable | None = None
+) -> tuple[HarmEncoder, HarmHead]:
+    texts = df["text"].tolist()
+    enc = HarmEncoder.fit(
+        texts, df["harmful"].to_numpy(), df["weight"].to_numpy(), config, progress
+    )
+    kw = HarmKeywords()
+    heads = _category_heads(enc.embed(texts), df, kw)
+    head = HarmHead(kw.categories, heads, builtin("harm_categories"), enc.weight, enc.bias)
+    return enc, head
+
+
+def _figures(df: pd.DataFrame, p: np.ndarray) -> dict[str, Any]:
+    """Recall on harmful and false-positive rate on benign rows, per source and per kind of the
+    look-alike sources, with Wilson intervals."""
+    pred = p >= THRESHOLD
+    out: dict[str, Any] = {}
+    for src in REPORT:
+        m = (df["source"] == src).to_numpy()
+        h = df["harmful"].to_numpy()
+        row: dict[str, Any] = {}
+        if (m & h).any():
+            row["recall"] = rate(int(pred[m & h].sum()), int((m & h).sum()))
+        if (m & ~h).any():
+            row["false_positive_rate"] = rate(int(pred[m & ~h].sum()), int((m & ~h).sum()))
+        if src in ("xstest", "coconot"):
+            row["by_kind"] = {
+                k: rate(int(pred[m & (df["kind"] == k).to_numpy()].sum()), int(n))
+                for k, n in df[m]["kind"].value_counts().sort_index().items()
+            }
+        out[src] = row
+    real_h = df["source"].isin(["harmbench", "coconot", "xstest", "gptfuzz"]).to_numpy()
+    h = df["harmful"].to_numpy()
+    out["real_requests"] = {
+        "recall": rate(int(pred[real_h & h].sum()), int((real_h & h).sum())),
+        "false_positive_rate": rate(int(pred[real_h & ~h].sum()), int((real_h & ~h).sum())),
     }
-    dna = sources.do_not_answer(root=root).drop_duplicates("prompt")
-    b = head.categories.index("benign")
-    texts = dna["prompt"].tolist()
-    p = head.scores(cache.encode(texts), HarmKeywords().hits(texts))[:, b] < 0.5
-    out["do_not_answer_questions"] = {"n": len(p), "called_harmful": round(float(p.mean()), 4)}
     return out
 
 
+def cross_validate(
+    df: pd.DataFrame, folds: int = 5, progress: Callable | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Out-of-fold P(harmful) for every row: each source is split evenly across the folds, and
+    each fold's adapter and head are trained without it."""
+    rng = np.random.default_rng(0)
+    fold = np.zeros(len(df), dtype=int)
+    for src in df["source"].unique():
+        idx = np.flatnonzero((df["source"] == src).to_numpy())
+        fold[idx] = rng.permutation(len(idx)) % folds
+    p = np.zeros(len(df))
+    for k in range(folds):
+        if progress:
+            progress(f"fold {k + 1}/{folds}")
+        train = df[fold != k].reset_index(drop=True)
+        test = np.flatnonzero(fold == k)
+        enc = HarmEncoder.fit(
+            train["text"].tolist(),
+            train["harmful"].to_numpy(),
+            train["weight"].to_numpy(),
+            progress=progress,
+        )
+        p[test] = harm_probability(enc.embed(df["text"].iloc[test].tolist()), enc.weight, enc.bias)
+    return p, _figures(df, p)
+
+
+def evaluate_unseen(head: HarmHead, root: Path | None = None) -> dict[str, Any]:
+    """Real requests the head never trained on: Do-Not-Answer's 939 risky questions
+    (evaluation only), reported as the share called harmful."""
+    dna = sources.do_not_answer(root=root).drop_duplicates("prompt")
+    texts = dna["prompt"].tolist()
+    p = head.p_harmful(head.embedder().encode(texts))
+    return {"do_not_answer_questions": rate(int((p >= THRESHOLD).sum()), len(p))}
+
+
+def main(folds: int = 5) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    df = training_frame()
+    log = lambda m: print(f"[{time.perf_counter() - t0:6.0f} s] {m}", flush=True)  # noqa: E731
+    oof, cv = cross_validate(df, folds, log) if folds > 1 else (None, {})
+    enc, head = fit(df, progress=log)
+    enc.save_adapter(ADAPTER)
+    head.card = {
+        "format": head.version,
+        "threshold": THRESHOLD,
+        "sources": df["source"].value_counts().to_dict(),
+        "harmful_rows": int(df["harmful"].sum()),
+        "benign_rows": int((~df["harmful"]).sum()),
+        "finetune": FineTuneConfig().__dict__,
+        "cross_validated": {"folds": folds, **cv},
+    }
+    head.save()
+    log(f"wrote {ADAPTER} and the heads")
+    return head.card
+
+
 if __name__ == "__main__":
+    import sys
+
     import safetylab.audit.train_harm as m  # pickled classes named safetylab.audit.harm.*
 
-    h = m.train()
-    h.save()
-    print(json.dumps(m.evaluate(h), indent=1))
+    card = m.main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    print(json.dumps(card["cross_validated"], indent=1))
