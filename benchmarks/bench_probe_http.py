@@ -62,18 +62,18 @@ def main() -> None:
     try:
         wait_up(port)
         base = f"http://127.0.0.1:{port}/v1"
-        for conc, n in ((16, 1280), (128, 5120)):
+        for conc, n in ((16, 1280), (128, 5120), (512, 20480)):
             be = OpenAIBackend("bench", base_url=base, concurrency=conc)
             reqs = [GenerationRequest(f"question {i}") for i in range(n)]
             got: list = []
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             be.generate(reqs, lambda i, r, got=got: got.append(r))
-            dt = time.perf_counter() - t0
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             ideal = conc / args.latency
             print(
                 f"concurrency {conc:4d}: {n} requests in {dt:.2f} s = {n / dt:.1f} req/s, "
-                f"ideal {ideal:.0f} -> {n / dt / ideal:.2f} of ideal; errors "
-                f"{sum(1 for r in got if r.error)}"
+                f"ideal {ideal:.0f} -> {n / dt / ideal:.2f} of ideal; client CPU "
+                f"{cpu / n * 1000:.2f} ms/request; errors {sum(1 for r in got if r.error)}"
             )
         out = Path(tempfile.mkdtemp())
         cmd = [

@@ -315,3 +315,30 @@ def test_literature_coding(tmp_path: Path) -> None:
     bad.write_text("title,year,citations\nA paper,2021,10\nAnother,twenty,5\n")
     r = run_cli("annotate", "create", str(bad), "--out", str(tmp_path / "x"), "--annotators", "a")
     assert r.returncode == 2 and "bad.csv:3" in r.stderr and "year" in r.stderr
+
+
+def test_twenty_annotators_at_once_lose_nothing_acknowledged(
+    demo_out: Path, tmp_path: Path
+) -> None:
+    """20 annotators saving answers for 20 s over real HTTP, the server SIGKILLed and restarted
+    mid-load: every acknowledged answer is in the store, none twice (the 5-minute version is
+    benchmarks/bench_annotate_load.py)."""
+    from safetylab.annotate.create import CreateConfig, create_task
+    from safetylab.annotate.load import run_load
+    from safetylab.annotate.store import TaskStore
+
+    names = [f"ann{i:02d}" for i in range(20)]
+    task = tmp_path / "task"
+    manifest = create_task(
+        CreateConfig(source=demo_out, out=task, annotators=names, overlap=1.0, sample="uniform")
+    )
+    store = TaskStore(task)
+    items = {a: [store.item_at(a, k).id for k in range(store.n_assigned(a))] for a in names}  # type: ignore[union-attr]
+    store.close()
+    res = run_load(task, manifest["tokens"], items, seconds=20, kill_at=8)
+    print(
+        f"workbench load: {res.requests} requests, {res.saves_acknowledged} saves acknowledged, "
+        f"p99 {res.latency_ms['p99']} ms, {res.errors} failed while restarting"
+    )
+    assert res.restarts == 1 and res.saves_acknowledged > 200
+    assert res.lost == 0 and res.duplicated == 0

@@ -371,3 +371,35 @@ def test_pfl_multi_process_with_torchrun(chats_file: Path, tmp_path: Path) -> No
     two = json.loads((tmp_path / "two-dp" / "metrics.json").read_text())
     eps1, eps2 = one["privacy"]["dp_sgd"]["epsilon_max"], two["privacy"]["dp_sgd"]["epsilon_max"]
     assert eps1 > 0 and eps2 == pytest.approx(eps1, rel=1e-9)
+
+
+def _datapack(path: Path, n: int) -> Path:
+    chat = {
+        "label": 0,
+        "user": "u",
+        "segments": [[{"author": "a", "time": "18:00", "body": "hi, how was school?"}] * 6],
+    }
+    path.write_text(json.dumps({"chats": [{**chat, "id": f"c{i}"} for i in range(n)]}, indent=1))
+    return path
+
+
+def test_datapack_loader_is_linear(tmp_path: Path) -> None:
+    """Every chat records its source line; finding them once per chat from the file's start was
+    quadratic (minutes at 8,000 chats). 4x the chats must cost about 4x the time, not 16x."""
+    import time
+
+    from safetylab.grooming.corpus import load_datapack
+
+    def seconds(n: int) -> float:
+        p = _datapack(tmp_path / f"{n}.json", n)
+        best = math.inf
+        for _ in range(2):
+            t0 = time.perf_counter()
+            chats = list(load_datapack(p))
+            best = min(best, time.perf_counter() - t0)
+        assert len(chats) == n and chats[-1].source == f"{p}:{3 + 39 * (n - 1)}"
+        return best
+
+    small, large = seconds(5_000), seconds(20_000)
+    print(f"datapack load: 5,000 chats {small:.2f} s, 20,000 chats {large:.2f} s")
+    assert large / small <= 5, (small, large)

@@ -36,16 +36,19 @@ def _register() -> None:
 _register()
 
 
+INTERRUPTED = "interrupted; re-run the same command to resume where it stopped"
+
+
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
     except SafetylabError as exc:
         from rich.markup import escape
 
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        console.print("interrupted; re-run the same command to resume")
+        console.print(INTERRUPTED)
         sys.exit(130)
     except Exception as exc:  # click usage errors
         import click
@@ -53,9 +56,15 @@ def main() -> None:
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+        if isinstance(exc, click.exceptions.Abort):  # Ctrl-C inside click
+            console.print(INTERRUPTED)
+            sys.exit(130)
         raise
+    # without standalone mode, typer hands back the exit code instead of exiting (130 on Ctrl-C)
+    if isinstance(rv, int) and rv != 0:
+        if rv == 130:
+            console.print(INTERRUPTED)
+        sys.exit(rv)
 
 
 if __name__ == "__main__":

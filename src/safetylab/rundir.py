@@ -21,7 +21,10 @@ LOCK = ".lock"
 
 @contextlib.contextmanager
 def exclusive(directory: Path, what: str = "safetylab") -> Iterator[Path]:
-    """Hold DIR for this process; `SafetylabError` naming the holder if another has it."""
+    """Hold DIR for this process; `SafetylabError` naming the holder if another has it. A
+    directory this call created is removed again when the work fails before writing anything
+    into it (a failed `annotate create` leaves no half-made task behind)."""
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -36,7 +39,14 @@ def exclusive(directory: Path, what: str = "safetylab") -> Iterator[Path]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} ({what})".encode(), 0)
-        yield directory
+        try:
+            yield directory
+        except BaseException:
+            if created and [p.name for p in directory.iterdir()] == [LOCK]:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    directory.rmdir()
+            raise
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -7,6 +7,7 @@ classes instead of joining file names themselves.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,29 @@ METRICS = "metrics.json"  # finetune train, grooming
 HISTORY = "history.jsonl"  # grooming
 
 
+def finite(obj: Any) -> Any:
+    """NaN and infinities become null: bare `NaN` tokens are not JSON, and no reader accepts
+    them. (The statistics report a missing figure as None; this is the last guard.)"""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():
+        return finite(obj.item())  # numpy scalars
+    return obj
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """The one JSON encoder for files safetylab writes: always valid JSON."""
+    return json.dumps(finite(obj), indent=indent, default=str, ensure_ascii=False, allow_nan=False)
+
+
 def write_json(path: Path, obj: Any) -> Path:
     """Write JSON atomically: a reader never sees half a file, a crash never leaves one."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
+    tmp.write_text(dumps(obj, indent=2), encoding="utf-8")
     tmp.replace(path)
     return path
 

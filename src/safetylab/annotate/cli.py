@@ -11,7 +11,7 @@ import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
-from safetylab.runs import SUMMARY
+from safetylab.runs import SUMMARY, write_json
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -152,6 +152,12 @@ def export_cmd(
         from safetylab.annotate.human import human_label_table
 
         table, skipped = human_label_table(task)
+        if table.empty:
+            raise SafetylabError(
+                f"{task}: no item has a label yet"
+                + (f" ({skipped} tied between annotators)" if skipped else "")
+                + "; nothing written"
+            )
         write_table(table, output)
         console.print(f"wrote {len(table)} labelled items to {output}")
         if skipped:
@@ -245,7 +251,7 @@ def agreement_cmd(
         for lab, row in zip(r["labels"], r["confusion"], strict=True):
             console.print(f"    {lab:18s} {row}")
     if output:
-        output.write_text(json.dumps(res, indent=2))
+        write_json(output, res)
         console.print(f"wrote {output}")
 
 

@@ -43,6 +43,16 @@ class CreateConfig:
     top: int = 100
     sample: str = "stratified"  # or "uniform": a simple random sample of n items
 
+    def __post_init__(self) -> None:
+        for name in ("n", "per_stratum", "top"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise SafetylabError(f"--{name.replace('_', '-')} must be a whole number >= 1")
+        if not 0 <= self.overlap <= 1:
+            raise SafetylabError("--overlap must be within 0..1")
+        if self.sample not in ("stratified", "uniform"):
+            raise SafetylabError("--sample must be stratified or uniform")
+
 
 def detect_source(path: Path) -> str:
     if path.is_dir() and (path / PAIRS).exists():
@@ -143,6 +153,11 @@ def stratified_sample_with_probs(
     if per_stratum is not None:
         take = {k: min(len(g), per_stratum) for k, g in groups.items()}
     else:
+        if int(n) < len(groups):  # type: ignore[arg-type]
+            raise SafetylabError(
+                f"--n {n} is fewer than the {len(groups)} strata: every stratum needs at least "
+                f"one item (use --n {len(groups)} or more, --per-stratum, or --sample uniform)"
+            )
         take = {k: 0 for k in groups}
         left = min(int(n), len(strata))  # type: ignore[arg-type]
         while left > 0:

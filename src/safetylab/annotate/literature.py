@@ -34,12 +34,14 @@ def _int(value: Any, path: Path, where: int | None, field: str, required: bool) 
 def _from_bibtex(path: Path) -> list[dict[str, Any]]:
     import bibtexparser
 
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     db = bibtexparser.loads(text)
-    starts = {
-        m.group(1): text.count("\n", 0, m.start()) + 1
-        for m in re.finditer(r"@\w+\s*\{\s*([^,\s]+)", text)
-    }
+    starts: dict[str, int] = {}
+    line, prev = 1, 0
+    for m in re.finditer(r"@\w+\s*\{\s*([^,\s]+)", text):
+        line += text.count("\n", prev, m.start())  # running count: one pass over the file
+        prev = m.start()
+        starts[m.group(1)] = line
     rows = []
     for e in db.entries:
         line = starts.get(e.get("ID"))
@@ -66,7 +68,7 @@ def _from_bibtex(path: Path) -> list[dict[str, Any]]:
 
 def _from_csv(path: Path) -> list[dict[str, Any]]:
     rows = []
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t" if path.suffix == ".tsv" else ",")
         cols = {c.lower().strip(): c for c in reader.fieldnames or []}
         if "title" not in cols or "year" not in cols:

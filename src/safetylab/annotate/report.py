@@ -3,7 +3,6 @@ coding the share of papers with each code (Wilson CIs) overall and by publicatio
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from safetylab.annotate.literature import code_summary
 from safetylab.annotate.schema import Schema
 from safetylab.annotate.store import TaskStore
 from safetylab.report import bar_with_ci, heatmap, render
-from safetylab.runs import SUMMARY
+from safetylab.runs import SUMMARY, write_json
 
 
 def _by_year(df: pd.DataFrame, items: dict[str, Any], field: str) -> dict[str, dict[str, float]]:
@@ -49,7 +48,7 @@ def build_report(task: Path, df: pd.DataFrame, schema: Schema, store: TaskStore)
             by_year = _by_year(df, items, f)
             if by_year:
                 plots[f + "/year"] = heatmap(by_year, f"{f}: share of papers by year")
-    (task / SUMMARY).write_text(json.dumps(summary, indent=2))
+    write_json(task / SUMMARY, summary)
     return render(
         "annotate_report.html.j2",
         task / "report.html",

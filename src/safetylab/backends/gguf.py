@@ -15,9 +15,23 @@ from pathlib import Path
 from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
+GGUF_MAGIC = b"GGUF"
+
+
+def check_gguf_file(p: Path) -> None:
+    """A clear error for a missing file or one that is not GGUF (llama.cpp's own is a
+    traceback)."""
+    if not p.is_file():
+        raise SafetylabError(f"gguf/{p}: no such .gguf file")
+    with open(p, "rb") as fh:
+        if fh.read(4) != GGUF_MAGIC:
+            raise SafetylabError(f"gguf/{p}: not a GGUF model file (it does not start with 'GGUF')")
+
 
 class GGUFBackend:
     def __init__(self, path: str, n_threads: int | None = None, n_ctx: int = 2048):
+        p = Path(path)
+        check_gguf_file(p)  # before the install hint: a wrong path is the likelier mistake
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -26,9 +40,6 @@ class GGUFBackend:
                 "llama.cpp from source, about 9 minutes on 2 cores), or serve the file with "
                 "llama-server / Ollama and use openai/NAME --base-url URL"
             ) from exc
-        p = Path(path)
-        if not p.is_file():
-            raise SafetylabError(f"gguf/{path}: no such .gguf file")
         self.name = f"gguf:{p.name}"
         self.llm = Llama(
             model_path=str(p),

@@ -198,7 +198,14 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--latency", type=float, default=0.25)
     args = ap.parse_args()
-    web.run_app(make_app(ServerState(latency=args.latency)), host="127.0.0.1", port=args.port)
+    web.run_app(
+        make_app(ServerState(latency=args.latency)),
+        host="127.0.0.1",
+        port=args.port,
+        backlog=2048,  # hundreds of clients connect at once
+        access_log=None,
+        print=None,
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from safetylab.finetune.variants import VariantSpec, build_variants, dose_specs,
 from safetylab.lexicon import load_yaml
 from safetylab.progress import console
 from safetylab.rundir import exclusive
-from safetylab.runs import METRICS, SUMMARY
+from safetylab.runs import METRICS, SUMMARY, write_json
 
 BASE = "base"  # the untrained base model, probed once as a point of reference
 PRESETS = Path(__file__).parent / "data" / "presets"
@@ -294,6 +294,6 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
     }
     if cfg.human_labels is not None:  # prediction-powered refusal rate of each checkpoint
         summary["ppi_refusal"] = {k: v for k, v in ppi.items() if v is not None}
-    (cfg.out / SUMMARY).write_text(json.dumps(summary, indent=2))
+    write_json(cfg.out / SUMMARY, summary)
     build_report(summary, cfg.out / "report.html")
     return summary

@@ -21,7 +21,7 @@ import yaml
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
 from safetylab.rundir import exclusive
-from safetylab.runs import METRICS
+from safetylab.runs import METRICS, dumps, write_json
 
 DEFAULTS = Path(__file__).with_name("data") / "train.yaml"
 METHODS = ("sft", "dpo")
@@ -94,7 +94,7 @@ def load_variant(variant: Path, method: str):  # type: ignore[no-untyped-def]
     if not path.exists():
         raise SafetylabError(f"{variant}: no pairs.jsonl (build it with `finetune variants`)")
     rows = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for i, line in enumerate(fh, 1):
             try:
                 r = json.loads(line)
@@ -238,7 +238,7 @@ def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
     history = trainer.state.log_history
     with open(out / "train_log.jsonl", "w", encoding="utf-8") as fh:
         for rec in history:
-            fh.write(json.dumps(rec) + "\n")
+            fh.write(dumps(rec) + "\n")
     losses = [h["loss"] for h in history if "loss" in h]
     steps_done = trainer.state.global_step
     # TRL counts the tokens it fed the model (num_tokens); on resume the count continues.
@@ -261,7 +261,7 @@ def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
         "lora": cfg.lora.enabled,
         "model": str(out / "model"),
     }
-    (out / METRICS).write_text(json.dumps(metrics, indent=2))
+    write_json(out / METRICS, metrics)
     return metrics
 
 

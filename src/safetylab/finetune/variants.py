@@ -20,7 +20,7 @@ import pandas as pd
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
 from safetylab.rundir import exclusive
-from safetylab.runs import PAIRS
+from safetylab.runs import PAIRS, dumps, write_json
 
 BUILTIN = Path(__file__).with_name("data") / "variants.yaml"
 ROLE = {"human": "user", "assistant": "assistant", "system": "system"}
@@ -148,7 +148,7 @@ def build_variant(df: pd.DataFrame, spec: VariantSpec, out: Path, source: Path) 
     tmp = out / "pairs.jsonl.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         for _, row in kept.iterrows():
-            fh.write(json.dumps(to_example(row), ensure_ascii=False) + "\n")
+            fh.write(dumps(to_example(row)) + "\n")
     tmp.replace(out / "pairs.jsonl")
     flags = [c for c in ("chosen_refusal", "chosen_harmful", "chosen_acceptable") if c in df]
     manifest = {
@@ -165,7 +165,7 @@ def build_variant(df: pd.DataFrame, spec: VariantSpec, out: Path, source: Path) 
         "source_sha256": file_hash(source),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_json(out / "manifest.json", manifest)
     return manifest
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import time
 from pathlib import Path
 
 import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
+from safetylab.runs import write_json
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -30,6 +31,10 @@ def simulate_cmd(
     from safetylab.grooming.synth import generate, predators
     from safetylab.rundir import exclusive
 
+    if users < 1:
+        raise SafetylabError(f"--users must be at least 1, got {users}")
+    if not 0 <= positive_share <= 1:
+        raise SafetylabError(f"--positive-share must lie in [0, 1], got {positive_share}")
     chats = generate(users, positive_share, seed=seed)
     with exclusive(out, "safetylab grooming simulate"):
         write_datapack(chats, out / "chats.json")
@@ -81,11 +86,11 @@ def train_cmd(
     from safetylab.grooming.pipeline import run, select_users
     from safetylab.grooming.report import build_report
 
-    if mode not in ("federated", "centralised"):
-        raise SafetylabError("--mode must be federated or centralised")
-    if dp_fedavg not in (None, "server", "client"):
-        raise SafetylabError("--dp-fedavg must be server or client")
+    if num_clients is not None and num_clients < 1:
+        raise SafetylabError(f"--num-clients must be at least 1, got {num_clients}")
+    t0 = time.perf_counter()
     chats = select_users(load_corpus(data, truth), num_clients)
+    load_seconds = time.perf_counter() - t0
     if not any(c.label for c in chats):
         raise SafetylabError(f"{data}: no positive (grooming) chats after segmentation")
     cfg = FLConfig(
@@ -109,10 +114,13 @@ def train_cmd(
         skepticism=skepticism,
         seed=seed,
     )
-    m = run(chats, cfg, mode, window, metric_dp, engine, batched)
+    m = run(chats, cfg, mode, window, metric_dp, engine, batched, load_seconds=load_seconds)
     if not m:  # another rank of a torchrun job: rank 0 writes and reports
         return
+    t0 = time.perf_counter()
     report = build_report(out)
+    m["seconds"]["report"] = round(time.perf_counter() - t0, 1)
+    write_json(out / "metrics.json", m)
     f = m["final"]
     how = mode if mode == "centralised" else f"{mode} ({m['engine']})"
     console.print(
@@ -153,7 +161,7 @@ def evaluate_cmd(
             f" {r['latency_weighted_f1']:.3f}  epsilon {eps}"
         )
     if out:
-        out.write_text(json.dumps(rows, indent=2))
+        write_json(out, rows)
         console.print(f"wrote {out}")
     if report:
         console.print(f"wrote {build_report(runs[0], list(runs[1:]))}")

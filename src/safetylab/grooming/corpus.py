@@ -25,7 +25,9 @@ MIN_MESSAGES, MAX_MESSAGES = 6, 150
 def read_predators(path: Path) -> set[str]:
     if not path.exists():
         raise SafetylabError(f"{path}: no such ground-truth file")
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return {
+        line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()
+    }
 
 
 def load_pan12(xml_path: Path, predators: set[str]) -> Iterator[Chat]:
@@ -113,7 +115,8 @@ def _skip_ws(text: str, pos: int) -> int:
 
 
 def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
-    """The line on which the JSON value at `path` starts (errors only: a second, lazy pass)."""
+    """The line on which the JSON value at `path` starts: for errors only, each call rescans
+    the text from its start (per-chat lines come from `_item_lines`, one pass for all)."""
     dec, pos = json.JSONDecoder(), _skip_ws(text, 0)
     try:
         for step in path:
@@ -135,13 +138,48 @@ def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
     return text.count("\n", 0, pos) + 1
 
 
+def _item_lines(text: str, key: str) -> list[int]:
+    """The line each element of the top-level `key` array starts on, in one pass over the text
+    (the file already parsed: this walks it again with the same decoder, no rescans)."""
+    dec = json.JSONDecoder()
+    starts: list[int] = []
+    pos = _skip_ws(text, 0)
+    if not text.startswith("{", pos):
+        return starts
+    pos = _skip_ws(text, pos + 1)
+    while pos < len(text) and text[pos] != "}":
+        k, pos = dec.raw_decode(text, pos)
+        pos = _skip_ws(text, _skip_ws(text, pos) + 1)  # past ":"
+        if k == key and text.startswith("[", pos):
+            starts = []  # a repeated key: json.loads keeps the last one, so do we
+            pos = _skip_ws(text, pos + 1)
+            while pos < len(text) and text[pos] != "]":
+                starts.append(pos)
+                _, pos = dec.raw_decode(text, pos)
+                pos = _skip_ws(text, pos)
+                if text.startswith(",", pos):
+                    pos = _skip_ws(text, pos + 1)
+            pos += 1
+        else:
+            _, pos = dec.raw_decode(text, pos)
+        pos = _skip_ws(text, pos)
+        if text.startswith(",", pos):
+            pos = _skip_ws(text, pos + 1)
+    lines, line, prev = [], 1, 0
+    for at in starts:
+        line += text.count("\n", prev, at)
+        prev = at
+        lines.append(line)
+    return lines
+
+
 def load_datapack(path: Path) -> Iterator[Chat]:
     """The JSON datapack; every bad value is an error naming its line and field."""
     if not path.exists():
         raise SafetylabError(f"{path}: no such file")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(str(path), line, f"not valid UTF-8 (byte {exc.start})") from None
@@ -154,6 +192,8 @@ def load_datapack(path: Path) -> Iterator[Chat]:
     chats = data.get("chats") if isinstance(data, dict) else None
     if not isinstance(chats, list):
         raise InputError(str(path), 1, "expected an object with a 'chats' list", "chats")
+
+    lines = _item_lines(text, "chats")
 
     def bad(where: tuple[str | int, ...], message: str) -> InputError:
         dotted = "".join(f"[{w}]" if isinstance(w, int) else f".{w}" for w in where).lstrip(".")
@@ -187,7 +227,7 @@ def load_datapack(path: Path) -> Iterator[Chat]:
                 part.append(ChatMessage(str(author), str(m.get("time", "")), body))
             msgs.append(part)
         flat = [m for seg in msgs for m in seg]
-        line = _line_of(text, at)
+        line = lines[i] if i < len(lines) else _line_of(text, at)
         chat = Chat(str(cid), flat, label, str(c.get("user", cid)), f"{path}:{line}")
         chat.meta["segments"] = json.dumps([len(s) for s in msgs])
         yield chat

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from safetylab.config import check_ranges
+from safetylab.errors import SafetylabError
 from safetylab.grooming.features import ChatVectors
 from safetylab.grooming.model import LocalTraining, stack, train_local
 from safetylab.grooming.rounds import (
@@ -27,6 +29,7 @@ from safetylab.grooming.rounds import (
     dropped,
     warm_start,
 )
+from safetylab.runs import dumps
 
 FIT_METRICS = "fit_metrics.json"  # written by a deployed ServerApp only
 
@@ -48,6 +51,21 @@ class FLConfig:
     seeded_cohorts: bool = False  # Flower draws rounds.cohorts() (as pfl does), not its own
     seed: int = 0
     backend_cpus: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_ranges(
+            self,
+            {"dp_noise_multiplier": "--dp-fedavg-noise", "dp_clipping_norm": "--dp-fedavg-clip"},
+            rounds=(1, None),
+            fraction_fit=(0.0, 1.0, "open-closed"),
+            min_fit_clients=(1, None),
+            dropout=(0.0, 1.0, "closed-open"),
+            dp_noise_multiplier=(0.0, None),
+            dp_clipping_norm=(0.0, None, "open"),
+            skepticism=(1, 10),
+        )
+        if self.dp_fedavg not in (None, "server", "client"):
+            raise SafetylabError("--dp-fedavg must be server or client")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -261,7 +279,7 @@ def server_main(  # type: ignore[no-untyped-def]
                         )
                         + "\n"
                     )
-                fh.write(json.dumps({"round": server_round, "failures": len(failures)}) + "\n")
+                fh.write(dumps({"round": server_round, "failures": len(failures)}) + "\n")
             return super().aggregate_fit(server_round, results, failures)
 
     n_clients = len(FeatureStore(Path(cfg.store)))
@@ -302,7 +320,7 @@ def server_main(  # type: ignore[no-untyped-def]
     if fit_out is not None:  # in-process simulation: hand the fit metrics back directly
         fit_out.update(metrics)
     else:  # a deployed ServerApp runs in its own process: leave them beside the history
-        (out / FIT_METRICS).write_text(json.dumps(metrics))
+        (out / FIT_METRICS).write_text(dumps(metrics))
 
 
 def make_server_app(

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from safetylab.config import check_ranges
 from safetylab.embed import DIM
 from safetylab.grooming.features import ChatVectors
 
@@ -27,6 +28,19 @@ class LocalTraining:
     dp_max_grad_norm: float = 1.0
     dp_delta: float = 1e-5
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_ranges(
+            self,
+            {"dp_noise_multiplier": "--dp-sgd"},
+            epochs=(1, None),
+            batch_size=(1, None),
+            lr=(0.0, None, "open"),
+            pos_weight=(0.0, None, "open"),
+            dp_noise_multiplier=(0.0, None, "open"),
+            dp_max_grad_norm=(0.0, None, "open"),
+            dp_delta=(0.0, 1.0, "open"),
+        )
 
 
 def new_model(dim: int = DIM) -> nn.Linear:

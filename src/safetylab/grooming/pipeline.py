@@ -4,6 +4,7 @@ training -> metrics.json, history.jsonl, report.html."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import resource
@@ -35,7 +36,7 @@ from safetylab.grooming.model import (
 )
 from safetylab.grooming.records import Chat
 from safetylab.rundir import exclusive
-from safetylab.runs import HISTORY, METRICS, write_json
+from safetylab.runs import HISTORY, METRICS, dumps, write_json
 
 
 def split_users(
@@ -105,7 +106,7 @@ def centralised(store: Path, data: ServerData, cfg: FLConfig) -> list[dict[str, 
         )
     with open(Path(cfg.out) / HISTORY, "w") as fh:
         for h in hist:
-            fh.write(json.dumps(h) + "\n")
+            fh.write(dumps(h) + "\n")
     return hist
 
 
@@ -117,7 +118,14 @@ def select_users(chats: list[Chat], num_clients: int | None) -> list[Chat]:
     the server's warm-up and test sets)."""
     if not num_clients:
         return chats
-    keep = set(sorted({c.user for c in chats})[: int(num_clients / 0.75) + 1])
+    users = sorted({c.user for c in chats})
+    need = int(num_clients / 0.75) + 1
+    if need > len(users):
+        raise SafetylabError(
+            f"--num-clients {num_clients} needs about {need} users (a quarter go to warm-up and "
+            f"test), but the data has {len(users)}: ask for at most {int(len(users) * 0.75)}"
+        )
+    keep = set(users[:need])
     return [c for c in chats if c.user in keep]
 
 
@@ -125,7 +133,21 @@ def check_engine(cfg: FLConfig, mode: str, engine: str, batched: bool) -> None:
     """What each engine can do; an error says which flag to change."""
     if engine not in ENGINES:
         raise SafetylabError(f"--engine must be one of {ENGINES}")
+    if mode not in ("federated", "centralised"):
+        raise SafetylabError("--mode must be federated or centralised")
     if mode != "federated":
+        federated_only = {
+            "--dp-fedavg": cfg.dp_fedavg is not None,
+            "--secagg": cfg.secagg,
+            "--dropout": cfg.dropout > 0,
+            "--batched": batched,
+        }
+        given = [flag for flag, on in federated_only.items() if on]
+        if given:
+            raise SafetylabError(
+                f"{', '.join(given)} only apply to --mode federated; the centralised baseline "
+                "pools all data on one machine"
+            )
         return
     if engine == "pfl" and cfg.secagg:
         raise SafetylabError("SecAgg+ runs on the Flower engine: add --engine flower")
@@ -146,18 +168,25 @@ def run(
     metric_dp: float | None = None,
     engine: str = "pfl",
     batched: bool = False,
+    load_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Features, training (pfl or Flower simulation, or centralised), metrics.json and
-    history.jsonl in `cfg.out`, which this process holds while it works."""
+    history.jsonl in `cfg.out`, which this process holds while it works. `load_seconds`: how
+    long reading the chats took (the caller read them), reported beside the other stages."""
     check_engine(cfg, mode, engine, batched)
+    if window < 1:
+        raise SafetylabError(f"--window must be at least 1, got {window}")
+    if metric_dp is not None and not (math.isfinite(metric_dp) and metric_dp > 0):
+        raise SafetylabError(f"--metric-dp must be a positive epsilon, got {metric_dp}")
     out = Path(cfg.out)
     rank, world = _rank()
     if world > 1 and (engine != "pfl" or mode != "federated"):
         raise SafetylabError("several processes (torchrun) run only --engine pfl, federated")
+    args = (chats, cfg, out, mode, window, metric_dp, engine, batched, load_seconds)
     if rank > 0:  # pfl's other workers: rank 0 holds the directory and writes every file
-        return _run(chats, cfg, out, mode, window, metric_dp, engine, batched)
+        return _run(*args)
     with exclusive(out, f"safetylab grooming train ({mode}, {engine})"):
-        return _run(chats, cfg, out, mode, window, metric_dp, engine, batched)
+        return _run(*args)
 
 
 def _rank() -> tuple[int, int]:
@@ -196,6 +225,7 @@ def _run(
     metric_dp: float | None,
     engine: str,
     batched: bool,
+    load_seconds: float | None = None,
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
     store, data, info = _prepared(chats, out, window, metric_dp, cfg.seed)
@@ -215,7 +245,7 @@ def _run(
     if mode != "centralised":  # now with the privacy spent per round
         with open(out / HISTORY, "w") as fh:
             for h in hist:
-                fh.write(json.dumps(h) + "\n")
+                fh.write(dumps(h) + "\n")
     final = hist[-1] if hist else {}
     privacy: dict[str, Any] = {"metric_dp_epsilon": metric_dp, **engine_privacy}
     if cfg.local.dp_noise_multiplier is not None:
@@ -242,7 +272,12 @@ def _run(
         "latencies": final.get("latencies", []),
         "best_round_f1": max((h["f1"] for h in hist), default=None),
         "privacy": privacy,
-        "seconds": {"features": round(t_feat, 1), "total": round(time.perf_counter() - t0, 1)},
+        "seconds": {
+            "load": None if load_seconds is None else round(load_seconds, 1),
+            "features": round(t_feat, 1),
+            "training": round(time.perf_counter() - t0 - t_feat, 1),
+            "total": round(time.perf_counter() - t0 + (load_seconds or 0.0), 1),
+        },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     write_json(out / METRICS, metrics)

@@ -6,7 +6,6 @@ privacy budget of DP-FedAvg. Flower (deployment, `fl.py`) and pfl (fast simulati
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import random
 import time
@@ -28,7 +27,7 @@ from safetylab.grooming.model import (
     stack,
     train_local,
 )
-from safetylab.runs import HISTORY
+from safetylab.runs import HISTORY, dumps
 
 MODEL = "model.npz"
 
@@ -92,7 +91,7 @@ class RoundLog:
         rec = {"round": rnd, "seconds": round(time.perf_counter() - self.t0, 2), **m, **extra}
         if self.write:
             with open(self.path, "a") as fh:
-                fh.write(json.dumps(rec) + "\n")
+                fh.write(dumps(rec) + "\n")
         self.records.append(rec)
         return rec
 
@@ -106,7 +105,7 @@ class RoundLog:
         """After a run, with what only the end knows (the privacy spent per round)."""
         with open(self.path, "w") as fh:
             for rec in self.records:
-                fh.write(json.dumps(rec) + "\n")
+                fh.write(dumps(rec) + "\n")
 
 
 @contextlib.contextmanager

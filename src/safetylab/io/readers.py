@@ -68,7 +68,7 @@ def _iter_jsonl(path: Path) -> Iterator[Row]:
                 if not raw.strip():
                     continue
                 try:
-                    text = raw.decode("utf-8")
+                    text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
                 except UnicodeDecodeError as exc:
                     yield Row(
                         src,
@@ -119,7 +119,7 @@ def _iter_csv(path: Path) -> Iterator[Row]:
     fname = str(path)
     csv.field_size_limit(sys.maxsize)
     with _open_bytes(path) as fb:
-        text = io.TextIOWrapper(fb, encoding="utf-8", errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.DictReader(text)
         try:
             header = reader.fieldnames

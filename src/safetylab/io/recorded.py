@@ -55,7 +55,7 @@ def read_inspect_log(path: str | Path) -> pd.DataFrame:
 def read_lm_eval_samples(path: str | Path) -> pd.DataFrame:
     """lm-evaluation-harness `--log_samples` output: one JSON object per document."""
     rows = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for i, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 def load_yaml(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise InputError(str(p), None, "no such file") from None
     except yaml.YAMLError as exc:

@@ -18,6 +18,7 @@ from safetylab.stats.disparity import (
     paired_mcnemar,
     ratio_diff,
 )
+from safetylab.stats.rates import cluster_rate
 
 
 def prepare(df: pd.DataFrame) -> pd.DataFrame:
@@ -31,13 +32,20 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(g: pd.DataFrame) -> dict[str, Any]:
+    """Rates in one cell. With several samples per prompt the prompt is the unit: answers to one
+    prompt are not independent (at temperature 0 they are one answer), so the interval is the
+    cluster-robust one and `n_effective` says how many independent answers the cell is worth."""
     n = len(g)
-    r = rate(int(g.refused.sum()), n)
     out: dict[str, Any] = {"n": n}
     for c in RESPONSE_CLASSES:
         out[c] = round(float((g.label == c).mean()), 4) if n else None
+    clustered = "id" in g and n and g.groupby("id").size().max() > 1
+    r = cluster_rate(g.refused, g["id"]) if clustered else rate(int(g.refused.sum()), n)
     out["refusal_rate"] = r["rate"]
     out["ci95"] = r["ci95"]
+    if clustered:
+        out["n_prompts"] = r["clusters"]
+        out["n_effective"] = r["n_effective"]
     out["styles"] = {s: rate(int(g[s].sum()), n) for s in STYLES}
     return out
 
@@ -122,11 +130,13 @@ def summarize(
         cell["vs_best"] = ratio_diff(cell["refusal_rate"], best_rate)
         if has_control and g != reference:
             c = groups[reference]
+            # with repeated samples, the test sees each cell's effective size (Rao-Scott)
+            n1, n2 = cell.get("n_effective", cell["n"]), c.get("n_effective", c["n"])
             t = independence_test(
-                int(round(cell["refusal_rate"] * cell["n"])),
-                cell["n"],
-                int(round(c["refusal_rate"] * c["n"])),
-                c["n"],
+                int(round(cell["refusal_rate"] * n1)),
+                max(int(round(n1)), 1),
+                int(round(c["refusal_rate"] * n2)),
+                max(int(round(n2)), 1),
             )
             cell["test_vs_control"] = t
             pvals[g] = t["p"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -10,6 +9,7 @@ import typer
 from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
+from safetylab.runs import dumps
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -21,7 +21,7 @@ app = typer.Typer(
 
 def _system_prompt(value: str | None) -> str | None:
     if value and Path(value).is_file():
-        return Path(value).read_text(encoding="utf-8").strip()
+        return Path(value).read_text(encoding="utf-8-sig").strip()
     return value
 
 
@@ -36,6 +36,8 @@ def _prompts(
 ):  # type: ignore[no-untyped-def]
     from safetylab.probe.prompts import TEMPLATES, generate, load_prompt_file
 
+    if preset is not None and not preset.strip():
+        raise SafetylabError("--preset is empty; see `safetylab probe presets` for the names")
     if preset and (prompts or templates or groups):
         raise SafetylabError("--preset brings its own prompts: drop --prompts/--templates/--groups")
     if preset:
@@ -54,7 +56,7 @@ def _prompts(
 @app.command("run", hidden=True)
 def run(
     model: str = typer.Option(
-        ..., "--model", "-m", help="openai/NAME, hf/PATH, vllm/PATH or replay/FILE"
+        ..., "--model", "-m", help="openai/NAME, gguf/PATH, hf/PATH, vllm/PATH or replay/FILE"
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output dir (re-running resumes)."),
     prompts: Path | None = typer.Option(
@@ -78,7 +80,9 @@ def run(
     system_prompt: str | None = typer.Option(
         None, help="System prompt text, or a file (default: the preset's, else none)."
     ),
-    temperature: float = typer.Option(0.0),
+    temperature: float | None = typer.Option(
+        None, help="Sampling temperature (default: the preset's, else 0)."
+    ),
     max_tokens: int | None = typer.Option(None, help="Default: the preset's, else 256."),
     seed: int = typer.Option(0),
     samples: int | None = typer.Option(
@@ -121,6 +125,8 @@ def run(
     system_prompt = system_prompt or (spec.system_prompt if spec else None)
     max_tokens = max_tokens or (spec.max_tokens if spec and spec.max_tokens else 256)
     samples = samples or (spec.samples if spec and spec.samples else 1)
+    if temperature is None:
+        temperature = spec.temperature if spec and spec.temperature is not None else 0.0
     opts = BackendOptions(
         base_url=base_url,
         api_key_env=api_key_env,
@@ -224,6 +230,11 @@ def prompts_cmd(
     if inspect:
         from safetylab.probe.interop import export_inspect_task
 
+        if output.suffix.lower() != ".jsonl":
+            raise SafetylabError(
+                f"--inspect writes an inspect_ai dataset: name it .jsonl, not {output.name}"
+            )
+
         task = export_inspect_task(ps, output)
         console.print(f"wrote {output} ({len(ps)} samples) and {task}")
         return
@@ -268,5 +279,5 @@ def compare(
     if out:
         out.mkdir(parents=True, exist_ok=True)
         (out / "compare.json").write_text(
-            json.dumps({"runs": [str(r) for r in runs], "groups": rows}, indent=2)
+            dumps({"runs": [str(r) for r in runs], "groups": rows}, indent=2)
         )

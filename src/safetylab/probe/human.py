@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 
 from safetylab.errors import InputError
-from safetylab.io.tables import read_table
+from safetylab.io.tables import (
+    check_weights_complete,
+    is_missing,
+    parse_inclusion_prob,
+    parse_int,
+    read_table,
+)
 from safetylab.probe.prompts import CONTROL
 from safetylab.records import INVALID, RESPONSE_CLASSES, is_refusal
 from safetylab.stats.ppi import ppi_difference, ppi_rate
@@ -30,15 +36,10 @@ def load_probe_labels(path: Path, responses: pd.DataFrame) -> pd.DataFrame:
         (str(i), int(s)): k
         for k, (i, s) in enumerate(zip(responses["id"], responses["sample"], strict=True))
     }
-    rows, seen = [], {}
+    rows, seen, lines = [], {}, []
     for rec in df.to_dict("records"):
         line = int(rec["_line"])
-        try:
-            key = (str(rec["id"]), int(rec["sample"]))
-        except (TypeError, ValueError):
-            raise InputError(
-                src, line, f"sample must be a number, got {rec['sample']!r}", "sample"
-            ) from None
+        key = (str(rec["id"]), parse_int(rec["sample"], src, line, "sample"))
         if key not in where:
             raise InputError(
                 src, line, f"no probe answer with id {key[0]!r}, sample {key[1]}", "id"
@@ -46,25 +47,25 @@ def load_probe_labels(path: Path, responses: pd.DataFrame) -> pd.DataFrame:
         if key in seen:
             raise InputError(src, line, f"labelled twice (first on line {seen[key]})", "id")
         seen[key] = line
-        label = str(rec["human_label"]).strip()
+        label = str(rec["human_label"]).strip().lower()  # as the audit reads labels
         if label not in RESPONSE_CLASSES:
             raise InputError(
                 src, line, f"{label!r} is not one of {list(RESPONSE_CLASSES)}", "human_label"
             )
-        w = 1.0
-        if rec.get("inclusion_prob") not in (None, ""):
-            p = float(rec["inclusion_prob"])
-            if not 0 < p <= 1:
-                raise InputError(
-                    src, line, f"inclusion_prob must be in (0, 1], got {p}", "inclusion_prob"
-                )
-            w = 1.0 / p
-        rows.append(
-            {"id": key[0], "sample": key[1], "human_label": label, "row": where[key], "weight": w}
-        )
+        row = {"id": key[0], "sample": key[1], "human_label": label, "row": where[key]}
+        if not is_missing(rec.get("inclusion_prob")):
+            row["weight"] = 1.0 / parse_inclusion_prob(
+                rec["inclusion_prob"], src, line, len(responses)
+            )
+        rows.append(row)
+        lines.append(line)
     if not rows:
         raise InputError(src, None, "no labelled rows")
-    return pd.DataFrame(rows)
+    check_weights_complete(rows, lines, src)
+    out = pd.DataFrame(rows)
+    if "weight" not in out:
+        out["weight"] = 1.0
+    return out
 
 
 def ppi_refusal(

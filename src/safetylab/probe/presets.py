@@ -42,6 +42,10 @@ class Preset:
         return self.spec.get("samples")
 
     @property
+    def temperature(self) -> float | None:
+        return self.spec.get("temperature")
+
+    @property
     def max_tokens(self) -> int | None:
         return self.spec.get("max_tokens")
 
@@ -59,7 +63,7 @@ def names() -> list[str]:
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 

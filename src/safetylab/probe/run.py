@@ -7,7 +7,6 @@ no request twice, and a killed run resumes with everything that had finished.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ from safetylab.runs import (
     RESPONSES,
     SUMMARY,
     ProbeRun,
+    dumps,
     write_json,
 )
 
@@ -48,6 +48,22 @@ class ProbeConfig:
     reference: str = CONTROL  # the group every other is compared with
     phrases: str | None = None  # a published string matcher to report beside the classifier
     preset: str | None = None  # the study preset the prompts came from
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if not isinstance(self.model, str) or "/" not in self.model:
+            raise SafetylabError(f"ProbeConfig.model must be BACKEND/NAME, got {self.model!r}")
+        for name, lo in (("samples", 1), ("max_tokens", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise SafetylabError(f"ProbeConfig.{name} must be a whole number >= {lo}")
+        if not 0.0 <= float(self.temperature) <= 2.0:
+            raise SafetylabError("ProbeConfig.temperature must lie in [0, 2]")
+        if self.samples > 1 and self.temperature == 0:
+            raise SafetylabError(
+                f"{self.samples} samples at temperature 0 are one answer counted "
+                f"{self.samples} times: set a temperature above 0 (e.g. 0.7) or one sample"
+            )
 
 
 def build_requests(prompts: list[ProbePrompt], cfg: ProbeConfig) -> list[GenerationRequest]:
@@ -137,7 +153,7 @@ def write_responses(df: pd.DataFrame, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         for rec in df.to_dict("records"):
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            fh.write(dumps(rec) + "\n")
     tmp.replace(path)
 
 
@@ -158,7 +174,7 @@ def run_probe(
     report — holding the directory for this process. A re-run sends nothing twice."""
     from safetylab.probe.analysis import agreement_by_group, summarize
     from safetylab.probe.report import build_report
-    from safetylab.progress import progress_bar
+    from safetylab.progress import console, progress_bar
 
     if not prompts:
         raise SafetylabError("no prompts")
@@ -181,6 +197,9 @@ def run_probe(
             with progress_bar("judging", len(df), quiet) as advance:
                 verdicts = judge.judge(df["prompt"].tolist(), df["completion"].tolist(), advance)
             df["judge_label"] = [v.label for v in verdicts]
+            line = judge.problem_line()  # the probe re-judges everything on a re-run
+            if line:
+                console.print(line)
         if cfg.phrases:
             from safetylab.classify.baseline import PhraseMatcher
 

@@ -21,6 +21,10 @@ import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
 Z95 = 1.959963984540054
+# Below this many people's labels, or when they all agree, PPI's normal interval rests on a
+# variance it cannot estimate (two labels both "harmful" gave [100 %, 100 %]): the people's own
+# Wilson interval is reported instead, and the output says so.
+MIN_LABELS = 10
 
 
 def _r(x: float) -> float:
@@ -49,11 +53,17 @@ def ppi_rate(
     """
     from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
 
-    Y = np.asarray(y, dtype=float)
-    Yh = np.asarray(yhat_labelled, dtype=float)
-    Yall = np.asarray(yhat_all, dtype=float)
+    Y = _binary("y", y)
+    Yh = _binary("yhat_labelled", yhat_labelled)
+    Yall = _binary("yhat_all", yhat_all)
     n, N = len(Y), len(Yall)
+    if len(Yh) != n:
+        raise ValueError(f"y has {n} labels but yhat_labelled has {len(Yh)} predictions")
+    if n > N:
+        raise ValueError(f"{n} labelled items but yhat_all has only {N} items")
     w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is not None and (len(w) != n or not np.all(np.isfinite(w)) or np.any(w <= 0)):
+        raise ValueError(f"weights must be {n} positive finite numbers (1 / inclusion probability)")
     k_all = int(Yall.sum())
     c_lo, c_hi = proportion_confint(k_all, N, method="wilson") if N else (None, None)
     out: dict[str, Any] = {
@@ -62,7 +72,7 @@ def ppi_rate(
         "classifier_only": _r(k_all / N) if N else None,
         "classifier_only_ci95": [_r(c_lo), _r(c_hi)] if N else [None, None],
     }
-    if n < 2 or N == 0:
+    if n == 0 or N == 0:
         out.update(estimate=None, ci95=[None, None], human_only=None, human_only_ci95=[None, None])
         return out
     if w is None:
@@ -71,24 +81,45 @@ def ppi_rate(
         human = k / n
     else:
         human, h_lo, h_hi = _weighted_mean_ci(Y, w)
-    if np.all(Y[0] == Y) and np.all(Yh == Yh[0]) and np.all(Yall == Yall[0]):
-        est, lo, hi = float(Y[0]), float(Y[0]), float(Y[0])  # nothing varies: nothing to tune
-    else:
-        est = float(np.atleast_1d(ppi_mean_pointestimate(Y, Yh, Yall, w=w))[0])
-        lo_a, hi_a = ppi_mean_ci(Y, Yh, Yall, alpha=0.05, w=w)
-        lo, hi = float(np.atleast_1d(lo_a)[0]), float(np.atleast_1d(hi_a)[0])
-    lo, hi = max(lo, 0.0), min(hi, 1.0)
+    constant = bool(np.all(Y[0] == Y))
+    if n < MIN_LABELS or constant:
+        if w is not None:  # a weighted mean of constant labels has no spread: Wilson on n
+            k = int(Y.sum())
+            h_lo, h_hi = proportion_confint(k, n, method="wilson")
+        why = f"only {n} people's labels" if n < MIN_LABELS else f"all {n} people's labels agree"
+        out.update(
+            estimate=_r(human),
+            ci95=[_r(max(h_lo, 0.0)), _r(min(h_hi, 1.0))],
+            se=_r((min(h_hi, 1.0) - max(h_lo, 0.0)) / (2 * Z95)),
+            human_only=_r(human),
+            human_only_ci95=[_r(max(h_lo, 0.0)), _r(min(h_hi, 1.0))],
+            method="human_only",
+            note=f"{why}: too few for PPI's interval; the people's own Wilson interval is shown",
+        )
+        out["classifier_outside_ppi"] = bool(not h_lo <= out["classifier_only"] <= h_hi)
+        return out
+    est = float(np.atleast_1d(ppi_mean_pointestimate(Y, Yh, Yall, w=w))[0])
+    lo_a, hi_a = ppi_mean_ci(Y, Yh, Yall, alpha=0.05, w=w)
+    lo, hi = max(float(np.atleast_1d(lo_a)[0]), 0.0), min(float(np.atleast_1d(hi_a)[0]), 1.0)
     out.update(
         estimate=_r(min(max(est, 0.0), 1.0)),
         ci95=[_r(lo), _r(hi)],
         se=_r((hi - lo) / (2 * Z95)),
         human_only=_r(human),
         human_only_ci95=[_r(max(h_lo, 0.0)), _r(min(h_hi, 1.0))],
+        method="ppi++",
     )
     out["classifier_outside_ppi"] = bool(
         out["classifier_only"] is not None and not lo <= out["classifier_only"] <= hi
     )
     return out
+
+
+def _binary(name: str, values: Sequence[float]) -> np.ndarray:
+    a = np.asarray(values, dtype=float).reshape(-1)
+    if not np.all((a == 0) | (a == 1)):
+        raise ValueError(f"{name} must hold 0/1 (or False/True) values only")
+    return a
 
 
 def ppi_difference(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -135,22 +166,33 @@ def labels_needed(
     Y, Yh = np.asarray(y, dtype=float), np.asarray(yhat, dtype=float)
     seen = float(Y.mean()) if len(Y) else 0.5
     p = float(np.clip(seen, 0.01, 0.99))
-    classical = int(np.ceil((2 * Z95) ** 2 * p * (1 - p) / ci_width**2))
+    infinite = (2 * Z95) ** 2 * p * (1 - p) / ci_width**2
+    # a finite population needs fewer (finite-population correction), never more than all of it
+    classical = min(int(np.ceil(infinite / (1 + (infinite - 1) / max(n_total, 1)))), n_total)
     out: dict[str, Any] = {
         "target_ci_width": ci_width,
         "rate_so_far": _r(seen),
         "labels_so_far": len(Y),
+        "population": n_total,
         "labels_needed_without_classifier": classical,
     }
-    if len(Y) < 10 or np.all(Y[0] == Y) or np.all(Yh == Yh[0]):
+    why = (
+        "label at least 10 items before planning"
+        if len(Y) < 10
+        else "the labels so far are all one outcome: label more before planning"
+        if np.all(Y[0] == Y)
+        else "the classifier gives every labelled item the same outcome: it cannot help here"
+        if np.all(Yh == Yh[0])
+        else None
+    )
+    if why:
         out["labels_needed_with_ppi"] = None
-        out["note"] = "label at least 10 items, with both outcomes, before planning"
+        out["note"] = why
         return out
     w = None if weights is None else np.asarray(weights, dtype=float)
     res = ppi_mean_power(Y, Yh, cost_Y=1.0, cost_Yhat=1e-3, effective_n=classical, w=w)
-    n_needed = int(res["n"])
     out["ppi_correlation"] = _r(res["ppi_corr"])
-    out["labels_needed_with_ppi"] = n_needed
+    out["labels_needed_with_ppi"] = min(int(res["n"]), n_total)
     out["predictions_needed"] = int(res["N"])
     out["enough_items"] = bool(res["N"] <= n_total)
     return out
