@@ -45,7 +45,8 @@ demo-hh-paper: demo $(SMOL_STAMP)
 		--preset hh-paper
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def _load(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransf
         # weights once: the adapted model costs exactly what the base model costs.
         from peft import PeftModel
 
-        tr = model[0]
+        tr: Any = model[0]
         tr.auto_model = PeftModel.from_pretrained(tr.auto_model, adapter).merge_and_unload()
         tr.auto_model.eval()
     return model

@@ -10,7 +10,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 
@@ -61,9 +61,12 @@ def _json(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise SafetylabError(f"{path.parent}: no {path.name} here; is this a finished run?")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise SafetylabError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise SafetylabError(f"{path}: expected a JSON object")
+    return data
 
 
 @dataclass
@@ -75,7 +78,7 @@ class _Run:
     data: dict[str, Any] = field(repr=False)
 
     @classmethod
-    def load(cls, directory: str | Path):  # type: ignore[no-untyped-def]
+    def load(cls, directory: str | Path) -> Self:
         d = Path(directory)
         return cls(d, _json(d / cls.FILE))
 

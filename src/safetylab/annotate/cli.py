@@ -118,7 +118,7 @@ def serve_cmd(
         serve(task, host, port, quiet)
 
 
-def _answers(task: Path):  # type: ignore[no-untyped-def]
+def _answers(task: Path):
     import pandas as pd
 
     from safetylab.annotate.store import TaskStore

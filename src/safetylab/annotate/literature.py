@@ -44,11 +44,11 @@ def _from_bibtex(path: Path) -> list[dict[str, Any]]:
         starts[m.group(1)] = line
     rows = []
     for e in db.entries:
-        line = starts.get(e.get("ID"))
+        at = starts.get(e.get("ID"))
         if not e.get("title"):
-            raise InputError(str(path), line, "entry without a title", e.get("ID"))
+            raise InputError(str(path), at, "entry without a title", e.get("ID"))
         cites = e.get("citations") or e.get("citation_count") or e.get("note", "")
-        m = (
+        hit = (
             re.search(r"(\d[\d,]*)\s*citations?", cites)
             if not str(cites).strip().isdigit()
             else None
@@ -57,9 +57,10 @@ def _from_bibtex(path: Path) -> list[dict[str, Any]]:
             {
                 "key": e.get("ID"),
                 "title": re.sub(r"[{}]", "", e["title"]).strip(),
-                "year": _int(e.get("year"), path, line, "year", True),
+                "year": _int(e.get("year"), path, at, "year", True),
                 "venue": e.get("journal") or e.get("booktitle") or e.get("publisher") or "",
-                "citations": _int(m.group(1) if m else cites, path, line, "citations", False) or 0,
+                "citations": _int(hit.group(1) if hit else cites, path, at, "citations", False)
+                or 0,
                 "abstract": e.get("abstract", ""),
             }
         )

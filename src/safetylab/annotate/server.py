@@ -116,7 +116,7 @@ def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
         return HTMLResponse(html, status_code=status)
 
     @app.middleware("http")
-    async def auth(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def auth(request: Request, call_next):
         token = request.cookies.get(COOKIE)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
@@ -140,14 +140,14 @@ def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
                 raise
             except Exception:  # an unexpected fault still gets a page with the headers below
                 resp = page("Server error", "Something went wrong; the answer was not saved.", 500)
-            if from_query:
+            if from_query and token:
                 resp.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         for k, v in HEADERS.items():
             resp.headers[k] = v
         return resp
 
     @app.get("/")
-    def index(request: Request):  # type: ignore[no-untyped-def]
+    def index(request: Request):
         who = request.state.annotator
         pos = store.first_open(who)
         if pos >= store.n_assigned(who) and store.n_assigned(who):
@@ -159,7 +159,7 @@ def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
         return Response(SCRIPT, media_type="text/javascript")
 
     @app.get("/item/{pos}")
-    def item_page(pos: int, request: Request):  # type: ignore[no-untyped-def]
+    def item_page(pos: int, request: Request):
         who = request.state.annotator
         total = store.n_assigned(who)
         item = store.item_at(who, pos) if 0 <= pos < total else None
@@ -179,7 +179,7 @@ def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
         return HTMLResponse(html)
 
     @app.get("/done")
-    def done(request: Request):  # type: ignore[no-untyped-def]
+    def done(request: Request):
         p = store.progress(request.state.annotator)
         return page(
             "Thank you",
@@ -193,7 +193,7 @@ def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
             raise HTTPException(404, f"item {item_id!r} is not assigned to you")
 
     @app.post("/api/answer")
-    def answer(a: Answer, request: Request):  # type: ignore[no-untyped-def]
+    def answer(a: Answer, request: Request):
         who = request.state.annotator
         check(who, a.item_id)
         try:
@@ -207,18 +207,18 @@ def build_app(task_dir: Path) -> Any:  # the FastAPI app inside BodyLimit
         return JSONResponse({"saved": saved, "progress": store.progress(who)})
 
     @app.post("/api/skip")
-    def skip(s: Skip, request: Request):  # type: ignore[no-untyped-def]
+    def skip(s: Skip, request: Request):
         who = request.state.annotator
         check(who, s.item_id)
         store.skip(who, s.item_id)
         return JSONResponse({"progress": store.progress(who)})
 
     @app.get("/api/progress")
-    def progress(request: Request):  # type: ignore[no-untyped-def]
+    def progress(request: Request):
         return JSONResponse(store.progress(request.state.annotator))
 
     app.state.store = store
-    return BodyLimit(app)  # type: ignore[return-value]
+    return BodyLimit(app)
 
 
 def serve(task_dir: Path, host: str = "127.0.0.1", port: int = 8765, quiet: bool = False) -> None:

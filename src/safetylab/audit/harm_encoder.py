@@ -36,7 +36,7 @@ class FineTuneConfig:
     max_length: int = SEQ_LEN
 
 
-def _pool(hidden, mask):  # type: ignore[no-untyped-def]
+def _pool(hidden, mask):
     import torch
 
     m = mask.unsqueeze(-1).float()
@@ -72,7 +72,7 @@ class HarmEncoder:
         harmful: np.ndarray,
         weights: np.ndarray,
         config: FineTuneConfig | None = None,
-        progress=None,  # type: ignore[no-untyped-def]
+        progress=None,
     ) -> HarmEncoder:
         import torch
         from peft import LoraConfig, get_peft_model

@@ -55,7 +55,9 @@ def load_human_labels(path: Path, pairs: pd.DataFrame, inputs: list[str]) -> Hum
     for i, (f, ln) in enumerate(zip(pairs["source_file"], pairs["source_line"], strict=True)):
         keys[(str(f), int(ln))] = i
         by_name.setdefault((Path(str(f)).name, int(ln)), []).append(i)
-    rows, seen, lines = [], {}, []
+    rows: list[dict[str, Any]] = []
+    seen: dict[int, int] = {}
+    lines: list[int] = []
     for rec in df.to_dict("records"):
         line = int(rec["_line"])
         sl = parse_int(rec["source_line"], src, line, "source_line", minimum=1)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -136,7 +136,7 @@ def _conversation(p: PreferencePair, max_chars: int = 3000) -> str:
     return _conversation_of([(t.role, t.text) for t in p.context], max_chars)
 
 
-def _conversation_of(turns: list[tuple[str, str]] | list[list[str]], max_chars: int = 3000) -> str:
+def _conversation_of(turns: Sequence[Sequence[str]], max_chars: int = 3000) -> str:
     text = "\n".join(f"{role.capitalize()}: {body}" for role, body in turns)
     return text[-max_chars:]
 
@@ -341,9 +341,9 @@ class Auditor:
         cols["chosen_eq_rejected"] = [p.chosen.strip() == p.rejected.strip() for p in pairs]
         if self.judge is not None:
             convo = [_conversation(p) for p in pairs]
-            verdicts = self.judge.judge(convo + convo, chosen + rejected)
-            cols["chosen_judge"] = [v.label for v in verdicts[:n]]
-            cols["rejected_judge"] = [v.label for v in verdicts[n:]]
+            judged = self.judge.judge(convo + convo, chosen + rejected)
+            cols["chosen_judge"] = [v.label for v in judged[:n]]
+            cols["rejected_judge"] = [v.label for v in judged[n:]]
         cols["chosen_empty"] = [not a.strip() for a in chosen]
         cols["rejected_empty"] = [not a.strip() for a in rejected]
         cols["chosen_truncated"] = [p.chosen_truncated for p in pairs]

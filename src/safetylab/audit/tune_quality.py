@@ -109,7 +109,8 @@ def cross_validate(
     gold = np.array(dev.gold, dtype=object)
     n = len(gold)
     rng = np.random.default_rng(seed)
-    per_repeat, chosen_counts = [], {}
+    per_repeat: list[dict[str, Any]] = []
+    chosen_counts: dict[tuple[Any, ...], int] = {}
     oof_pred, oof_leaf, oof_gold = [], [], []
     for _ in range(repeats):
         fold = rng.permutation(n) % folds

@@ -59,13 +59,13 @@ class GGUFBackend:
         for i, r in enumerate(requests):
             t0 = time.perf_counter()
             out = self.llm.create_chat_completion(
-                messages=r.messages(),  # type: ignore[arg-type]
+                messages=r.messages(),
                 temperature=r.temperature,
                 max_tokens=r.max_tokens,
                 seed=r.seed + r.sample,
             )
-            choice = out["choices"][0]  # type: ignore[index]
-            tokens = int(out.get("usage", {}).get("completion_tokens", 0))  # type: ignore[union-attr]
+            choice = out["choices"][0]
+            tokens = int(out.get("usage", {}).get("completion_tokens", 0))
             self.stats["requests"] += 1
             self.stats["completion_tokens"] += tokens
             self.stats["seconds"] += time.perf_counter() - t0

@@ -38,7 +38,8 @@ class HFBackend:
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
         device, dtype = _placement(device)
-        self.model = AutoModelForCausalLM.from_pretrained(p, gguf_file=gguf, dtype=dtype).to(device)
+        model = AutoModelForCausalLM.from_pretrained(p, gguf_file=gguf, dtype=dtype)
+        self.model = model.to(device)  # type: ignore[arg-type]
         self.model.eval()
         self.batch_size = batch_size
         self.device = device
@@ -49,8 +50,10 @@ class HFBackend:
 
     def _render(self, r: GenerationRequest) -> str:
         if getattr(self.tok, "chat_template", None):
-            return self.tok.apply_chat_template(
-                r.messages(), tokenize=False, add_generation_prompt=True
+            return str(
+                self.tok.apply_chat_template(
+                    r.messages(), tokenize=False, add_generation_prompt=True
+                )
             )
         sys = f"{r.system}\n\n" if r.system else ""
         return f"{sys}User: {r.prompt}\nAssistant:"
@@ -89,7 +92,7 @@ class HFBackend:
                 on_result(
                     i,
                     GenerationResult(
-                        self.tok.decode(row, skip_special_tokens=True).strip(),
+                        str(self.tok.decode(row, skip_special_tokens=True)).strip(),
                         "stop",
                         tokens=int((row != self.tok.pad_token_id).sum()),
                     ),

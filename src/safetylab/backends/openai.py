@@ -127,7 +127,7 @@ class OpenAIBackend:
     def _unreachable(self) -> bool:
         return self._ok == 0 and self._refused >= CONNECT_BUDGET
 
-    async def _one(self, session, sem: asyncio.Semaphore, r: GenerationRequest) -> GenerationResult:  # type: ignore[no-untyped-def]
+    async def _one(self, session, sem: asyncio.Semaphore, r: GenerationRequest) -> GenerationResult:
         import aiohttp
 
         last, malformed = "", 0

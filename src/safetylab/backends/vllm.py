@@ -18,7 +18,7 @@ class VLLMBackend:
                 "machine (it pins its own torch)"
             ) from exc
         self.name = f"vllm:{path}"
-        self.llm = LLM(model=path, **engine_args)  # type: ignore[arg-type]
+        self.llm = LLM(model=path, **engine_args)
 
     @classmethod
     def from_options(cls, name: str, o: BackendOptions) -> VLLMBackend:

@@ -190,14 +190,14 @@ class ResponseClassifier:
     ) -> tuple[list[Judgement], np.ndarray]:
         cleaned = [clean_text(r) for r in responses]
         ok = [i for i, (t, _) in enumerate(cleaned) if t is not None]
-        texts = [cleaned[i][0] for i in ok]
-        sents = [self.rules.sentences(t) for t in texts]  # type: ignore[arg-type]
+        texts = [t for t, _ in cleaned if t is not None]
+        sents = [self.rules.sentences(t) for t in texts]
         x = self.rules.featurize_sentences(
             sents,
             texts,
-            [normalize_text(prompts[i]) for i in ok],  # type: ignore[arg-type]
+            [normalize_text(prompts[i]) for i in ok],
         )
-        proba = self.heads.proba(x, texts)  # type: ignore[arg-type]
+        proba = self.heads.proba(x, texts)
         res: list[Judgement | None] = [None] * len(responses)
         full = np.zeros((len(responses), x.shape[1]), dtype=np.float32)
         for k, i in enumerate(ok):

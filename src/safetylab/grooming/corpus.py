@@ -181,8 +181,9 @@ def load_datapack(path: Path) -> Iterator[Chat]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(str(path), line, f"not valid UTF-8 (byte {exc.start})") from None
+        raise InputError(
+            str(path), raw.count(b"\n", 0, exc.start) + 1, f"not valid UTF-8 (byte {exc.start})"
+        ) from None
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:

@@ -19,7 +19,7 @@ server_app = ServerApp()
 
 
 @server_app.main()
-def _main(grid, context) -> None:  # type: ignore[no-untyped-def]
+def _main(grid, context) -> None:
     cfg = FLConfig.from_json(str(context.run_config["fl-config"]))
     data = load_server_data(Path(str(context.run_config["server-data"])))
     server_main(grid, context, cfg, data)

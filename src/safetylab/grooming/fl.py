@@ -115,7 +115,7 @@ class FeatureStore:
         return len(self.users)
 
 
-def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def]
+def _client_fn_factory(default: FLConfig | None):
     from flwr.client import NumPyClient
     from flwr.common import ConfigRecord, Context
 
@@ -125,7 +125,7 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
         def __init__(self, cfg: FLConfig, store: FeatureStore, pid: int, context: Context):
             self.cfg, self.store, self.pid, self.ctx = cfg, store, pid, context
 
-        def fit(self, parameters, config):  # type: ignore[no-untyped-def]
+        def fit(self, parameters, config):
             rnd = int(config.get("round", 0))
             if dropped(self.cfg.seed, rnd, self.pid, self.cfg.dropout):
                 raise RuntimeError("client dropped out")  # Flower records a failure
@@ -144,13 +144,13 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
                 self.ctx.state["dp"] = ConfigRecord({"history": json.dumps(hist)})
             return weights, len(x), {k: float(v) for k, v in m.items()}
 
-        def evaluate(self, parameters, config):  # type: ignore[no-untyped-def]
+        def evaluate(self, parameters, config):
             return 0.0, 1, {}
 
-        def get_properties(self, config):  # type: ignore[no-untyped-def]
+        def get_properties(self, config):
             return {"partition-id": self.pid}  # lets the server draw the seeded cohorts
 
-    def client_fn(context: Context):  # type: ignore[no-untyped-def]
+    def client_fn(context: Context):
         cfg = (
             FLConfig.from_json(str(context.run_config["fl-config"]))
             if "fl-config" in context.run_config
@@ -165,7 +165,7 @@ def _client_fn_factory(default: FLConfig | None):  # type: ignore[no-untyped-def
     return client_fn
 
 
-def make_client_app(default: FLConfig | None = None):  # type: ignore[no-untyped-def]
+def make_client_app(default: FLConfig | None = None):
     from flwr.client import ClientApp
     from flwr.client.mod import fixedclipping_mod, secaggplus_mod
 
@@ -175,7 +175,7 @@ def make_client_app(default: FLConfig | None = None):  # type: ignore[no-untyped
         mods.append(secaggplus_mod)
     if cfg is not None and cfg.dp_fedavg == "client":
         mods.append(fixedclipping_mod)
-    return ClientApp(client_fn=_client_fn_factory(default), mods=mods)
+    return ClientApp(client_fn=_client_fn_factory(default), mods=mods)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -193,7 +193,7 @@ def save_server_data(data: ServerData, path: Path) -> None:
         for i, c in enumerate(getattr(data, part)):
             arrays[f"{part}_{i}"] = c.x
             meta.append([part, i, c.id, c.user, c.label])
-    np.savez(path, **arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
     path.with_suffix(".json").write_text(json.dumps(meta))
 
 
@@ -205,7 +205,7 @@ def load_server_data(path: Path) -> ServerData:
     return ServerData(out["warmup"], out["test"])
 
 
-def server_main(  # type: ignore[no-untyped-def]
+def server_main(
     grid,
     context,
     cfg: FLConfig,
@@ -249,7 +249,7 @@ def server_main(  # type: ignore[no-untyped-def]
 
         pid_of: dict[str, int] = {}
 
-        def configure_fit(self, server_round, parameters, client_manager):  # type: ignore[no-untyped-def]
+        def configure_fit(self, server_round, parameters, client_manager):
             if not cfg.seeded_cohorts:
                 return super().configure_fit(server_round, parameters, client_manager)
             from flwr.common import FitIns, GetPropertiesIns
@@ -261,10 +261,11 @@ def server_main(  # type: ignore[no-untyped-def]
                     self.pid_of[cid] = int(res.properties["partition-id"])
             want = set(plan[server_round - 1])
             chosen = [p for cid, p in clients.items() if self.pid_of.get(cid) in want]
+            assert self.on_fit_config_fn is not None
             ins = FitIns(parameters, self.on_fit_config_fn(server_round))
             return [(p, ins) for p in chosen]
 
-        def aggregate_fit(self, server_round, results, failures):  # type: ignore[no-untyped-def]
+        def aggregate_fit(self, server_round, results, failures):
             with open(received_path, "a") as fh:
                 for _, res in results:
                     arrays = parameters_to_ndarrays(res.parameters)
@@ -328,13 +329,13 @@ def make_server_app(
     data: ServerData,
     log: list[dict[str, Any]] | None = None,
     fit_out: dict[str, Any] | None = None,
-):  # type: ignore[no-untyped-def]
+):
     from flwr.server import ServerApp
 
     app = ServerApp()
 
     @app.main()
-    def main(grid, context) -> None:  # type: ignore[no-untyped-def]
+    def main(grid, context) -> None:
         server_main(grid, context, cfg, data, log, fit_out)
 
     return app

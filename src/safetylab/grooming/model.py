@@ -142,7 +142,7 @@ def train_local(
             metrics["epsilon"] = float(engine.get_epsilon(cfg.dp_delta))
         if dp_history is not None:
             dp_history[:] = [tuple(h) for h in engine.accountant.history]
-        model = model._module  # unwrap GradSampleModule
+        model = model._module  # type: ignore[assignment]  # unwrap GradSampleModule
     return get_weights(model), metrics
 
 

@@ -111,7 +111,7 @@ def simulate_pfl(
         global_w: list[np.ndarray] = []
         batched_results: dict[int, list[np.ndarray]] = {}
 
-        def get_next_central_contexts(self, model, iteration, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def get_next_central_contexts(self, model, iteration, *args, **kwargs):
             self.round_ = iteration + 1
             self.global_w = weights_of(model)
             self.batched_results = {}
@@ -125,7 +125,7 @@ def simulate_pfl(
                 self.batched_results = dict(zip(cohort, trained, strict=True))
             return super().get_next_central_contexts(model, iteration, *args, **kwargs)
 
-        def simulate_one_user(self, model, user_dataset, central_context):  # type: ignore[no-untyped-def]
+        def simulate_one_user(self, model, user_dataset, central_context):
             pid = int(user_dataset.user_id)
             rnd = self.round_
             rec = fit_log.setdefault(rnd, {"clients": 0, "failures": 0, "epsilon": []})
@@ -159,7 +159,7 @@ def simulate_pfl(
     log(0, init)  # the warm-up model, as Flower's round 0
 
     class Evaluate(TrainingProcessCallback):
-        def after_central_iteration(self, aggregate_metrics, model, *, central_iteration):  # type: ignore[no-untyped-def]
+        def after_central_iteration(self, aggregate_metrics, model, *, central_iteration):
             rnd = central_iteration + 1
             rec = fit_log.get(rnd, {})
             lost = sum(dropped(cfg.seed, rnd, p, cfg.dropout) for p in plan[central_iteration])

@@ -48,7 +48,7 @@ def _grooming(cid: str, user: str, predator: str, rng: random.Random, data: dict
     sizes = []
     for stage in ORDER:
         n = rng.randint(6, 30)
-        seg = []
+        seg: list[ChatMessage] = []
         for _ in range(n):
             # Early on, much of a grooming chat looks like any other chat.
             if rng.random() < 0.35:

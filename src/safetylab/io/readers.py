@@ -14,7 +14,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ def detect_format(path: Path) -> str:
 
 def _open_bytes(path: Path) -> io.BufferedIOBase:
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return open(path, "rb")
 
 
@@ -119,7 +119,7 @@ def _iter_csv(path: Path) -> Iterator[Row]:
     fname = str(path)
     csv.field_size_limit(sys.maxsize)
     with _open_bytes(path) as fb:
-        text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")  # type: ignore[type-var]
         reader = csv.DictReader(text)
         try:
             header = reader.fieldnames
@@ -143,8 +143,7 @@ def _iter_csv(path: Path) -> Iterator[Row]:
                         InputError(
                             fname,
                             start,
-                            f"{len(header) + len(rec[None])} fields, header has "  # type: ignore[index]
-                            f"{len(header)}",
+                            f"{len(header) + len(rec[None])} fields, header has {len(header)}",
                         ),
                     )
                     continue
@@ -230,5 +229,10 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
     if not p.exists():
         raise InputError(str(p), None, "no such file or directory")
     fmt = detect_format(p)
-    reader = {"jsonl": _iter_jsonl, "csv": _iter_csv, "parquet": _iter_parquet, "hf": _iter_hf}
+    reader: dict[str, Callable[[Path], Iterator[Row]]] = {
+        "jsonl": _iter_jsonl,
+        "csv": _iter_csv,
+        "parquet": _iter_parquet,
+        "hf": _iter_hf,
+    }
     yield from reader[fmt](p)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -67,7 +68,7 @@ def read_lm_eval_samples(path: str | Path) -> pd.DataFrame:
                 raise InputError(str(path), i, "not an lm-eval sample (needs doc_id and resps)")
             args = rec.get("arguments")
             if isinstance(args, dict):  # newer versions: {"gen_args_0": {"arg_0": prompt, ...}}
-                first = next(iter(args.values()), {})
+                first: Any = next(iter(args.values()), {})
                 prompt = first.get("arg_0", "") if isinstance(first, dict) else ""
             elif isinstance(args, list) and args:
                 prompt = args[0][0] if isinstance(args[0], list) else str(args[0])

@@ -5,7 +5,24 @@ run = run_probe(generate(), ProbeConfig("openai/m", Path("out/p")))
 run.summary["groups"], run.responses()
 """
 
+from typing import TYPE_CHECKING
+
 from safetylab.lazyapi import lazy
+
+if TYPE_CHECKING:  # the same names, visible to type checkers and IDEs
+    from safetylab.probe.prompts import (
+        ProbePrompt as ProbePrompt,
+    )
+    from safetylab.probe.prompts import (
+        generate as generate,
+    )
+    from safetylab.probe.prompts import (
+        load_prompt_file as load_prompt_file,
+    )
+    from safetylab.probe.run import ProbeConfig as ProbeConfig
+    from safetylab.probe.run import run_probe as run_probe
+    from safetylab.runs import ProbeRun as ProbeRun
+
 
 __getattr__, __all__ = lazy(
     __name__,

@@ -33,7 +33,7 @@ def _prompts(
     unsafe: bool,
     limit: int | None,
     preset: str | None = None,
-):  # type: ignore[no-untyped-def]
+):
     from safetylab.probe.prompts import TEMPLATES, generate, load_prompt_file
 
     if preset is not None and not preset.strip():

@@ -36,7 +36,9 @@ def load_probe_labels(path: Path, responses: pd.DataFrame) -> pd.DataFrame:
         (str(i), int(s)): k
         for k, (i, s) in enumerate(zip(responses["id"], responses["sample"], strict=True))
     }
-    rows, seen, lines = [], {}, []
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, int], int] = {}
+    lines: list[int] = []
     for rec in df.to_dict("records"):
         line = int(rec["_line"])
         key = (str(rec["id"]), parse_int(rec["sample"], src, line, "sample"))

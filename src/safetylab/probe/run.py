@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -77,8 +78,8 @@ def build_requests(prompts: list[ProbePrompt], cfg: ProbeConfig) -> list[Generat
 
 
 def generate(
-    prompts: list[ProbePrompt], cfg: ProbeConfig, progress: Callable[[int], None] | None = None
-) -> tuple[list[str], dict[str, int]]:
+    prompts: list[ProbePrompt], cfg: ProbeConfig, progress: Callable[..., None] | None = None
+) -> tuple[list[str], dict[str, Any]]:
     """Completions for every (prompt, sample), from the cache or the back-end."""
     reqs = build_requests(prompts, cfg)
     cache = RequestCache(cfg.out / CACHE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,7 +116,7 @@ def lines_with_ci(
     return _png(fig)
 
 
-def heatmap(table: dict[str, dict[str, float | None]], title: str) -> str:
+def heatmap(table: Mapping[str, Mapping[str, float | None]], title: str) -> str:
     """Rows x columns of rates (None shown blank) as an annotated heatmap; returns a data URI."""
     plt = _plt()
     import numpy as np

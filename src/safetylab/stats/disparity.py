@@ -52,7 +52,7 @@ class _NoForcedCollect:
         return getattr(gc, name)
 
 
-_multitest.gc = _NoForcedCollect()  # type: ignore[attr-defined]
+_multitest.gc = _NoForcedCollect()
 
 
 def adjust(pvals: dict[str, float | None], method: str = "holm") -> dict[str, float | None]:

@@ -70,7 +70,7 @@ def ppi_rate(
         "n_labelled": n,
         "n_total": N,
         "classifier_only": _r(k_all / N) if N else None,
-        "classifier_only_ci95": [_r(c_lo), _r(c_hi)] if N else [None, None],
+        "classifier_only_ci95": [_r(c_lo), _r(c_hi)] if N else [None, None],  # type: ignore[arg-type]
     }
     if n == 0 or N == 0:
         out.update(estimate=None, ci95=[None, None], human_only=None, human_only_ci95=[None, None])
