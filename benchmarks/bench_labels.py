@@ -2,12 +2,19 @@
 
     python benchmarks/bench_labels.py [--skip-recipe]
 
-1. Response classifier per source and model (Do-Not-Answer, GPTFuzz held-out), beside the
-   refusal-phrase list, with 95 % intervals and calibration (ECE, reliability on Do-Not-Answer).
+1. Response classifier per source and model (Do-Not-Answer, GPTFuzz held-out, XSTest's Mistral
+   completions leave-one-model-out), beside the refusal-phrase list, with 95 % intervals and
+   calibration (ECE, reliability on Do-Not-Answer).
 2. The user-side Do-Not-Answer recipe (`classify train --add-source do-not-answer`), measured
    leave-one-model-out: what training on five of its models buys on the sixth.
-3. The audit's chosen-answer quality against the HH audit paper authors' labels (dev half).
-4. The audit's request-harm head: XSTest prompts (cross-validated), Do-Not-Answer questions.
+3. The audit's chosen-answer quality against the HH audit paper authors' labels (dev half):
+   the repeated-cross-validation figure of the tuned table (`audit.tune_quality`), and the
+   in-sample figure beside it for reference only.
+4. The request-harm head: 5-fold cross-validated recall and false-positive rate per source
+   and per XSTest / CoCoNot type (from the head's card, written when it was trained:
+   `python -m safetylab.audit.train_harm`), and Do-Not-Answer's risky questions (never seen).
+5. The answer-harm head on answers it never trained on: GPTFuzz evaluate, DiaSafety test,
+   Do-Not-Answer's `harmful` flags per model.
 """
 
 from __future__ import annotations
@@ -73,8 +80,7 @@ def main() -> None:
     ap.add_argument("--skip-recipe", action="store_true")
     args = ap.parse_args()
     from safetylab.audit.harm import HarmHead
-    from safetylab.audit.train_harm import evaluate as harm_eval
-    from safetylab.audit.validate import validate_against_paper
+    from safetylab.audit.train_harm import evaluate_unseen as harm_unseen
     from safetylab.classify.validate import format_validation, validate
 
     t0 = time.perf_counter()
@@ -89,29 +95,66 @@ def main() -> None:
         )
     if not args.skip_recipe:
         recipe_lomo()
-    a = validate_against_paper()
+    from safetylab.audit.tune_quality import cross_validate, dev_evidence
+
+    cv = cross_validate(dev_evidence())
     print(
-        f"\naudit vs the HH paper authors (dev half, n={a['n']}): accuracy {a['accuracy']:.3f} "
-        f"{_ci(a['accuracy_ci95'])}, macro-F1 {a['macro_f1']:.3f} {_ci(a['macro_f1_ci95'])}; "
-        f"always-majority {a['majority_baseline_accuracy']:.3f}"
+        f"\naudit vs the HH paper authors (dev half, n={cv['n']}), {cv['repeats']} x "
+        f"{cv['folds']}-fold cross-validated (knobs chosen on the training folds only): "
+        f"accuracy {cv['accuracy']:.3f} {_ci(cv['accuracy_ci95'])} (repeats "
+        f"{cv['accuracy_range'][0]:.3f}-{cv['accuracy_range'][1]:.3f}), macro-F1 "
+        f"{cv['macro_f1']:.3f} (repeats {cv['macro_f1_range'][0]:.3f}-"
+        f"{cv['macro_f1_range'][1]:.3f}); per class F1 "
+        + ", ".join(f"{c} {v:.3f}" for c, v in cv["per_class_f1"].items())
     )
-    for c, v in a["per_class"].items():
-        sh = a["share"][c]
+    sh = cv["share"]
+    print(
+        "  shares, audit (out of fold) vs authors: "
+        + ", ".join(f"{c} {sh['audit'][c]:.3f} vs {sh['authors'][c]:.3f}" for c in sh["audit"])
+    )
+    print(f"  confusion (rows authors, columns audit): {cv['confusion']['matrix']}")
+    print(f"  rule precision (out of fold): {json.dumps(cv['leaf_precision'])}")
+    print(
+        f"  knobs chosen on all 203: {json.dumps(cv['chosen_on_all'])}; the same knobs won "
+        f"{cv['choice_stability']:.0%} of folds; in-sample accuracy "
+        f"{cv['in_sample']['accuracy']:.3f} (not evidence)"
+    )
+    card = HarmHead.load().card["cross_validated"]
+    print(f"\nrequest harm, {card['folds']}-fold cross-validated (threshold fixed at 0.5):")
+    for src, v in card.items():
+        if not isinstance(v, dict) or src == "by_kind":
+            continue
+        parts = []
+        for k in ("recall", "false_positive_rate"):
+            if k in v:
+                parts.append(f"{k} {v[k]['rate']:.3f} {_ci(v[k]['ci95'])} (n={v[k]['n']})")
+        print(f"  {src:14s} " + "; ".join(parts))
+        for kind, r in (v.get("by_kind") or {}).items():
+            what = "called harmful"
+            print(f"      {kind:34s} {what} {r['rate']:.3f} {_ci(r['ci95'])} (n={r['n']})")
+    h = harm_unseen(HarmHead.load())
+    d = h["do_not_answer_questions"]
+    print(
+        f"  Do-Not-Answer's 939 risky questions (never seen): called harmful {d['rate']:.3f} "
+        f"{_ci(d['ci95'])}"
+    )
+    from safetylab.audit.answer_harm import AnswerHarmHead
+    from safetylab.audit.answer_harm import evaluate as answer_eval
+
+    e = answer_eval(AnswerHarmHead.load())
+    print("\nanswer harm (harmful content in the answer itself), on answers never trained on:")
+
+    def line(name: str, b: dict) -> None:
         print(
-            f"  {c:10s} F1 {v['f1']:.3f} {_ci(v['f1_ci95'])}  share: audit "
-            f"{sh['audit']['rate']:.3f} {_ci(sh['audit']['ci95'])}, "
-            f"authors {sh['authors']['rate']:.3f}"
+            f"  {name:28s} n={b['n']:5d} accuracy {b['accuracy']['rate']:.3f} "
+            f"{_ci(b['accuracy']['ci95'])}, recall {b['recall']['rate']:.3f}, false-positive "
+            f"rate {b['false_positive_rate']['rate']:.3f}"
         )
-    print("  confusion (rows authors, columns audit):", a["confusion"]["matrix"])
-    h = harm_eval(HarmHead.load())
-    x = h["xstest_prompts_cv"]
-    print(
-        f"\nharm head, XSTest prompts (5-fold CV, n={x['n']}): accuracy {x['accuracy']:.3f} "
-        f"{_ci(x['accuracy_ci95'])}, unsafe recall {x['recall']:.3f}, "
-        f"precision {x['precision']:.3f}"
-    )
-    print("  safe prompts called harmful, by type:", json.dumps(x["safe_called_harmful_by_type"]))
-    print(f"  Do-Not-Answer questions called harmful: {h['do_not_answer_questions']}")
+
+    line("GPTFuzz evaluate", e["gptfuzz_evaluate"])
+    line("DiaSafety test", e["diasafety_test"])
+    for model, b in e["do_not_answer"].items():
+        line(f"Do-Not-Answer {model}", b)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 

@@ -335,7 +335,7 @@ def test_twenty_annotators_at_once_lose_nothing_acknowledged(
     store = TaskStore(task)
     items = {a: [store.item_at(a, k).id for k in range(store.n_assigned(a))] for a in names}  # type: ignore[union-attr]
     store.close()
-    res = run_load(task, manifest["tokens"], items, seconds=20, kill_at=8)
+    res = run_load(task, manifest.tokens or {}, items, seconds=20, kill_at=8)
     print(
         f"workbench load: {res.requests} requests, {res.saves_acknowledged} saves acknowledged, "
         f"p99 {res.latency_ms['p99']} ms, {res.errors} failed while restarting"

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from safetylab.audit.quality import PAPER_LABELS
 from tests.conftest import DEMO, HH_LABELS, run_cli, write_jsonl
 
 
@@ -100,18 +99,35 @@ def test_report_escapes_dataset_text(tmp_path: Path) -> None:
     assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
 
 
-def test_audit_agrees_with_the_paper_authors(tmp_path: Path) -> None:
+def test_audit_agrees_with_the_paper_authors_out_of_fold() -> None:
     """The HH audit paper's own labels of chosen answers (development half; the other half is
-    held back outside the team): acceptable / harmful / unhelpful."""
-    dev = HH_LABELS
-    if not dev.exists():
-        pytest.skip(f"{dev} not found")
-    assert _audit(str(dev), "--out", str(tmp_path / "o")).returncode == 0
-    df = pd.read_parquet(tmp_path / "o" / "pairs.parquet")
-    gold = pd.read_json(dev, lines=True)["label"]
-    pred = df["chosen_quality"].map(PAPER_LABELS)
-    assert (pred == gold).mean() >= 0.68
-    assert abs((pred == "acceptable").mean() - (gold == "acceptable").mean()) <= 0.06
+    held back outside the team). The table's knobs are chosen on training folds only, so the
+    figure is the cross-validated one — the in-sample figure said 0.74 and the hidden half 0.59
+    when the table was fitted by hand."""
+    if not HH_LABELS.exists():
+        pytest.skip(f"{HH_LABELS} not found")
+    from safetylab.audit.tune_quality import cross_validate, dev_evidence
+
+    cv = cross_validate(dev_evidence(), repeats=5)
+    print(f"audit vs authors, cross-validated: {cv['accuracy']:.3f} / {cv['macro_f1']:.3f}")
+    assert cv["accuracy"] >= 0.68 and cv["macro_f1"] >= 0.62
+    share = cv["share"]
+    assert abs(share["audit"]["acceptable"] - share["authors"]["acceptable"]) <= 0.06
+    # every verdict names its rule, and each rule's out-of-fold precision is its confidence
+    assert set(cv["leaf_precision"]) >= {"harmful_request:declines", "harmful_request:engages"}
+
+
+def test_quality_table_reads_harm_in_the_answer_before_a_trailing_question() -> None:
+    """An answer that lists slurs and ends with "why do you ask?" is harmful, not evasive."""
+    from safetylab.audit.quality import AnswerEvidence, QualityRules, decide_quality
+
+    ev = AnswerEvidence(
+        empty=False, label="full_compliance", invalid_reason=None, harmful_content=False,
+        declines=False, evasive=False, asks_back=True,
+    )  # fmt: skip
+    rules = QualityRules(answer_harm_threshold=0.8)
+    assert decide_quality(ev, 0.9, p_answer=0.95, rules=rules) == ("harmful", "harmful_content")
+    assert decide_quality(ev, 0.1, p_answer=0.1, rules=rules)[0] == "evasive"
 
 
 def test_real_hh_rows(tmp_path: Path, hh_rows: list[dict]) -> None:

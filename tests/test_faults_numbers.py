@@ -99,7 +99,7 @@ def test_19_26_inclusion_probabilities_are_checked(value: str, message: str) -> 
 
 
 def test_02_summary_json_never_holds_nan(tmp_path: Path) -> None:
-    from safetylab.runs import write_json
+    from safetylab.rundir import write_json
 
     p = write_json(tmp_path / "s.json", {"a": float("nan"), "b": [1.0, float("inf")]})
     assert json.loads(p.read_text()) == {"a": None, "b": [1.0, None]}

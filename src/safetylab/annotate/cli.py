@@ -11,7 +11,7 @@ import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
-from safetylab.runs import SUMMARY, write_json
+from safetylab.rundir import SUMMARY, write_json
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -52,36 +52,37 @@ def create_cmd(
         raise SafetylabError(f"--annotators: duplicate names in {names}")
     m = create_task(
         CreateConfig(
-            source,
-            out,
-            names,
-            schema,
-            stratify,
-            per_stratum,
-            n,
-            overlap,
-            not show_auto,
-            seed,
-            top,
-            sample,
-        )  # fmt: skip
+            source=source,
+            out=out,
+            annotators=names,
+            schema=schema,
+            stratify=stratify,
+            per_stratum=per_stratum,
+            n=n,
+            overlap=overlap,
+            hide_auto=not show_auto,
+            seed=seed,
+            top=top,
+            sample=sample,
+        )
     )
+    issued = m.tokens or {}
     tokens = out / "tokens.txt"
     fd = os.open(tokens, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        for a, t in m["tokens"].items():
+        for a, t in issued.items():
             fh.write(f"{a}\t{t}\n")
     how = (
         "a uniform random sample"
-        if m["sample"] == "uniform"
-        else f"stratified by {m['stratify']}: {len(m['strata'])} strata"
+        if m.sample == "uniform"
+        else f"stratified by {m.stratify}: {len(m.strata)} strata"
     )
     console.print(
-        f"{m['items']} items ({m['source_kind']}, schema {m['schema']}, {how});"
-        f" {m['overlap_items']} shared by all"
+        f"{m.items} items ({m.source_kind}, schema {m.schema_}, {how});"
+        f" {m.overlap_items} shared by all"
     )
-    for a, k in m["annotators"].items():
-        console.print(f"  {a}: {k} items  http://127.0.0.1:8765/?token={m['tokens'][a]}")
+    for a, k in m.annotators.items():
+        console.print(f"  {a}: {k} items  http://127.0.0.1:8765/?token={issued[a]}")
     console.print(f"tokens also in {tokens} (mode 600). Start: safetylab annotate serve {out}")
 
 

@@ -12,7 +12,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,8 +20,8 @@ from safetylab.annotate.literature import load_bibliography, rank_by_influence
 from safetylab.annotate.schema import SCHEMAS, load_schema
 from safetylab.annotate.store import DB, SCHEMA_FILE, Item, TaskStore
 from safetylab.errors import SafetylabError
-from safetylab.rundir import exclusive
-from safetylab.runs import PAIRS, RESPONSES
+from safetylab.results import AnnotationTask
+from safetylab.rundir import PAIRS, RESPONSES, exclusive
 
 DEFAULT_SCHEMA = {"audit": "pair", "probe": "response", "bibliography": "literature"}
 DEFAULT_STRATUM = {"audit": "harm_top", "probe": "group", "bibliography": None}
@@ -190,13 +189,13 @@ def assign(
     return {a: [str(x) for x in rng.permutation(v)] for a, v in out.items()}
 
 
-def create_task(cfg: CreateConfig) -> dict[str, Any]:
+def create_task(cfg: CreateConfig) -> AnnotationTask:
     """Build the task directory; returns the manifest with the tokens (shown once)."""
     with exclusive(cfg.out, "safetylab annotate create"):
         return _create_task(cfg)
 
 
-def _create_task(cfg: CreateConfig) -> dict[str, Any]:
+def _create_task(cfg: CreateConfig) -> AnnotationTask:
     if (cfg.out / DB).exists():
         raise SafetylabError(f"{cfg.out}: a task already exists here; choose another directory")
     kind = detect_source(cfg.source)
@@ -270,4 +269,4 @@ def _create_task(cfg: CreateConfig) -> dict[str, Any]:
         store.set_meta(**manifest)
     finally:
         store.close()
-    return {**manifest, "tokens": tokens}
+    return AnnotationTask.model_validate({**manifest, "tokens": tokens})

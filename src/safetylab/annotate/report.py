@@ -13,7 +13,7 @@ from safetylab.annotate.literature import code_summary
 from safetylab.annotate.schema import Schema
 from safetylab.annotate.store import TaskStore
 from safetylab.report import bar_with_ci, heatmap, render
-from safetylab.runs import SUMMARY, write_json
+from safetylab.rundir import SUMMARY, write_json
 
 
 def _by_year(df: pd.DataFrame, items: dict[str, Any], field: str) -> dict[str, dict[str, float]]:

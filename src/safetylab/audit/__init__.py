@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the same names, visible to type checkers and IDEs
         decide_quality as decide_quality,
     )
     from safetylab.audit.validate import validate_against_paper as validate_against_paper
-    from safetylab.runs import AuditRun as AuditRun
+    from safetylab.rundir import AuditRun as AuditRun
 
 
 __getattr__, __all__ = lazy(
@@ -28,7 +28,7 @@ __getattr__, __all__ = lazy(
     {
         "AuditConfig": "safetylab.audit.pipeline",
         "run_audit": "safetylab.audit.pipeline",
-        "AuditRun": "safetylab.runs",
+        "AuditRun": "safetylab.rundir",
         "validate_against_paper": "safetylab.audit.validate",
         "decide_quality": "safetylab.audit.quality",
         "AnswerEvidence": "safetylab.audit.quality",

@@ -48,7 +48,7 @@ def audit(
     """Audit a preference dataset: harm categories, answer quality, groups, data-quality flags."""
     from safetylab.audit.pipeline import AuditConfig, run_audit
     from safetylab.backends import BackendOptions
-    from safetylab.runs import SUMMARY
+    from safetylab.rundir import SUMMARY
 
     try:
         cmap = ColumnMap.parse(columns)
@@ -78,24 +78,25 @@ def audit(
     with progress_bar("auditing pairs", None, quiet) as advance:
         run = run_audit(cfg, examples, advance, resumed, notice)
     if not quiet:
-        s, o = run.summary, run.summary["overall"]
+        s = run.summary
+        o = s.overall
+        pps = s.timing.pairs_per_second if s.timing else 0.0
+        console.print(f"{s.n_pairs} pairs audited ({pps:.1f} pairs/s), {s.skipped.count} skipped")
         console.print(
-            f"{s['n_pairs']} pairs audited ({s['timing']['pairs_per_second']:.1f} pairs/s), "
-            f"{s['skipped']['count']} skipped"
+            f"chosen: acceptable {o.chosen_acceptable.rate:.1%}, harmful "
+            f"{o.chosen_harmful.rate:.1%}, refusal {o.chosen_refusal.rate:.1%}, "
+            f"evasive {o.chosen_evasive.rate:.1%}"
         )
-        console.print(
-            f"chosen: acceptable {o['chosen_acceptable']['rate']:.1%}, harmful "
-            f"{o['chosen_harmful']['rate']:.1%}, refusal {o['chosen_refusal']['rate']:.1%}, "
-            f"evasive {o['chosen_evasive']['rate']:.1%}"
-        )
-        if "ppi" in s:
-            pp = s["ppi"]["chosen_quality"]
+        if s.ppi is not None and s.ppi.chosen_quality:
+            shown = [
+                f"{c} {v.estimate:.1%} [{v.ci95[0]:.1%}, {v.ci95[1]:.1%}]"
+                for c, v in s.ppi.chosen_quality.items()
+                if v.estimate is not None and v.ci95 and None not in v.ci95
+            ]
+            how = {v.method for v in s.ppi.chosen_quality.values()} - {None, "ppi++"}
             console.print(
-                f"with {s['ppi']['n_labelled']} people's labels (PPI, 95% CI): "
-                + ", ".join(
-                    f"{c} {v['estimate']:.1%} [{v['ci95'][0]:.1%}, {v['ci95'][1]:.1%}]"
-                    for c, v in pp.items()
-                    if v.get("estimate") is not None
-                )
+                f"with {s.ppi.n_labelled} people's labels (PPI, 95% CI): "
+                + ", ".join(shown)
+                + (" (too few labels for PPI: people's own intervals)" if how else "")
             )
         console.print(f"wrote {run.pairs_path}, {out / SUMMARY}, {run.report}")

@@ -25,6 +25,7 @@ from safetylab.audit.featurize import Featurizer
 from safetylab.audit.flags import DuplicateIndex, pair_hash
 from safetylab.audit.harm import HarmHead, request_text
 from safetylab.audit.quality import (
+    RULES_FILE,
     AnswerEvidence,
     QualityRules,
     QualityVerdict,
@@ -39,8 +40,8 @@ from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
 from safetylab.io.readers import iter_rows
 from safetylab.lexicon.identity import IdentityLexicon
 from safetylab.records import STYLES, Judgement, PreferencePair
-from safetylab.rundir import exclusive
-from safetylab.runs import PAIRS, PARTS, REPORT, STATE, SUMMARY, AuditRun, write_json
+from safetylab.results import AuditSummary
+from safetylab.rundir import PAIRS, PARTS, REPORT, STATE, AuditRun, exclusive
 
 STATE_VERSION = 2
 
@@ -510,6 +511,11 @@ def run_audit(
                 "classifier_last_batch": auditor.fz.classifier.last_stats,
             },
         )
+        summary["quality_rules"] = {
+            **auditor.rules.knobs,
+            "cross_validated": auditor.rules.provenance.get("cross_validated", {}).get("accuracy"),
+            "source": str(RULES_FILE.name),
+        }
         if cfg.human_labels is not None:
             from safetylab.audit.human import load_human_labels, ppi_block
 
@@ -519,6 +525,7 @@ def run_audit(
             ).to_pandas()
             labels = load_human_labels(cfg.human_labels, frame, [str(p) for p in cfg.inputs])
             summary["ppi"] = ppi_block(frame, labels)
-        write_json(cfg.out / SUMMARY, summary)
-        build_report(summary, pairs, cfg.out / REPORT, examples)
-    return AuditRun(cfg.out, summary)
+        result = AuditSummary.model_validate(summary)
+        result.write(cfg.out)
+        build_report(result, pairs, cfg.out / REPORT, examples)
+    return AuditRun(cfg.out, result)

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 
 from safetylab.records import ANSWER_QUALITIES
 from safetylab.report import bar_with_ci, grouped_bars, render
+from safetylab.results import AuditSummary
 
 EXAMPLE_KINDS = {
     "chosen answer is harmful": "chosen_harmful",
@@ -51,29 +52,29 @@ def _examples(pairs: Path, per_kind: int) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def build_report(summary: dict[str, Any], pairs: Path, out: Path, per_kind: int = 8) -> Path:
-    o = summary["overall"]
+def build_report(summary: AuditSummary, pairs: Path, out: Path, per_kind: int = 8) -> Path:
+    o = summary.overall
     plots = {
         "quality": grouped_bars(
             list(ANSWER_QUALITIES),
             {
-                "chosen": [o["chosen"]["quality"][q]["rate"] or 0 for q in ANSWER_QUALITIES],
-                "rejected": [o["rejected"]["quality"][q]["rate"] or 0 for q in ANSWER_QUALITIES],
+                "chosen": [o.chosen.quality[q].rate or 0 for q in ANSWER_QUALITIES],
+                "rejected": [o.rejected.quality[q].rate or 0 for q in ANSWER_QUALITIES],
             },
             "Answer quality",
         ),
     }
-    hc = summary["by_harm_category"]
+    hc = summary.by_harm_category
     plots["harm"] = bar_with_ci(
         list(hc),
-        [v["chosen_acceptable"] for v in hc.values()],
+        [v.chosen_acceptable for v in hc.values()],
         "Chosen answer acceptable, by harm category (95% CI)",
     )
-    groups = {g: v for g, v in summary["by_identity_group"].items() if v["n"] >= 5}
+    groups = {g: v for g, v in summary.by_identity_group.items() if v.n >= 5}
     plots["groups"] = (
         bar_with_ci(
             list(groups),
-            [v["chosen_harmful"] for v in groups.values()],
+            [v.chosen_harmful for v in groups.values()],
             "Chosen answer harmful, by identity group in the conversation (n ≥ 5, 95% CI)",
         )
         if groups

@@ -22,6 +22,9 @@ from safetylab.stats import rate
 
 
 def validate_against_paper(labels: Path | None = None, out: Path | None = None) -> dict[str, Any]:
+    """The audit as it ships, scored against a labels file in the authors' format. On the
+    development half this is in-sample (it chose the knobs): the figure to publish is
+    `tune_quality.cross_validate`'s; on new labels it is a clean test."""
     labels = labels or data_root() / "hh-audit-labels" / "dev.jsonl"
     out = out or Path(tempfile.mkdtemp(prefix="safetylab-audit-validate-"))
     run = run_audit(AuditConfig(inputs=[labels], out=out))

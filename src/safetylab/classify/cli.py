@@ -10,7 +10,7 @@ from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
 from safetylab.records import INVALID, RESPONSE_CLASSES, STYLES
-from safetylab.runs import write_json
+from safetylab.rundir import write_json
 
 JUDGE_OPT = typer.Option(
     None, "--judge", help="Also ask an LLM judge (openai/NAME, hf/PATH, vllm/PATH, gguf/PATH)."

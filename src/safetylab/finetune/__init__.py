@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the same names, visible to type checkers and IDEs
     from safetylab.finetune.variants import (
         parse_spec as parse_spec,
     )
-    from safetylab.runs import ExperimentRun as ExperimentRun
+    from safetylab.rundir import ExperimentRun as ExperimentRun
 
 
 __getattr__, __all__ = lazy(
@@ -35,6 +35,6 @@ __getattr__, __all__ = lazy(
         "train": "safetylab.finetune.train",
         "build_variants": "safetylab.finetune.variants",
         "parse_spec": "safetylab.finetune.variants",
-        "ExperimentRun": "safetylab.runs",
+        "ExperimentRun": "safetylab.rundir",
     },
 )

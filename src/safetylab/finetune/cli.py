@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
-from safetylab.runs import REPORT, SUMMARY
+from safetylab.rundir import REPORT, SUMMARY
+
+if TYPE_CHECKING:
+    from safetylab.results import ExperimentSummary
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -113,18 +117,16 @@ def experiment_cmd(
     console.print(f"wrote {cfg.out / SUMMARY}, {cfg.out / REPORT}")
 
 
-def _print_overall(s: dict) -> None:
+def _print_overall(s: ExperimentSummary) -> None:
     """Every checkpoint's overall rates (pooled seeds, Wilson CI) and its difference to the
     reference variant (seed-level t interval), so the terminal says what the report says."""
     from safetylab.finetune.report import LABELS
 
-    ref = s["config"]["reference"]
+    ref = s.config["reference"]
     diffs = {
-        (d["outcome"], d["method"], d["variant"]): d
-        for d in s["differences"]
-        if d["group"] == "all"
+        (d["outcome"], d["method"], d["variant"]): d for d in s.differences if d["group"] == "all"
     }
-    for outcome, by_method in s["rates"].items():
+    for outcome, by_method in s.rates.items():
         console.print(f"{LABELS[outcome]}, all groups:")
         for method, by_variant in by_method.items():
             for variant, cells in by_variant.items():

@@ -20,8 +20,8 @@ from safetylab.errors import SafetylabError
 from safetylab.finetune.variants import VariantSpec, build_variants, dose_specs, parse_spec
 from safetylab.lexicon import load_yaml
 from safetylab.progress import console
-from safetylab.rundir import exclusive
-from safetylab.runs import METRICS, SUMMARY, write_json
+from safetylab.results import ExperimentSummary
+from safetylab.rundir import METRICS, exclusive
 
 BASE = "base"  # the untrained base model, probed once as a point of reference
 PRESETS = Path(__file__).parent / "data" / "presets"
@@ -181,10 +181,11 @@ def _probe(
     # No fairlearn bootstrap or report per checkpoint: the comparison across variants is the
     # point here, and it has its own report.
     run = run_probe(ps, pc, correction=cfg.correction, n_boot=0, report=False, human_labels=labels)
-    return run.responses(), (run.summary.get("ppi") or {}).get("overall")
+    ppi = run.summary.ppi
+    return run.responses(), None if ppi is None else ppi.overall.model_dump()
 
 
-def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
+def run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> ExperimentSummary:
     """Variants, training, probes and the comparison into `cfg.out` (held by this process)."""
     with exclusive(cfg.out, "safetylab finetune experiment"):
         return _run_experiment(cfg, quiet)
@@ -227,7 +228,7 @@ def _train_run(
     return train(data, tc, rdir)
 
 
-def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any]:
+def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> ExperimentSummary:
     from safetylab.finetune.compare import differences, dose_response, outcomes, rate_tables
     from safetylab.finetune.report import build_report
     from safetylab.finetune.train import train
@@ -294,6 +295,7 @@ def _run_experiment(cfg: ExperimentConfig, quiet: bool = False) -> dict[str, Any
     }
     if cfg.human_labels is not None:  # prediction-powered refusal rate of each checkpoint
         summary["ppi_refusal"] = {k: v for k, v in ppi.items() if v is not None}
-    write_json(cfg.out / SUMMARY, summary)
-    build_report(summary, cfg.out / "report.html")
-    return summary
+    result = ExperimentSummary.model_validate(summary)
+    result.write(cfg.out)
+    build_report(result, cfg.out / "report.html")
+    return result

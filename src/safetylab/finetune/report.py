@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from safetylab.report import grouped_bars, heatmap, lines_with_ci, render
+from safetylab.results import ExperimentSummary
 
 LABELS = {
     "refused": "over-refusal (harmless prompts)",
@@ -13,9 +13,9 @@ LABELS = {
 }
 
 
-def build_report(summary: dict[str, Any], out: Path) -> Path:
+def build_report(summary: ExperimentSummary, out: Path) -> Path:
     plots: dict[str, str] = {}
-    for outcome, by_method in summary["rates"].items():
+    for outcome, by_method in summary.rates.items():
         for method, by_variant in by_method.items():
             if method == "base":
                 continue
@@ -32,7 +32,7 @@ def build_report(summary: dict[str, Any], out: Path) -> Path:
                 {v: {g: c["rate"] for g, c in cells.items()} for v, cells in by_variant.items()},
                 f"{LABELS[outcome]}: variant x group ({method})",
             )
-    for method, dr in summary.get("dose_response", {}).items():
+    for method, dr in summary.dose_response.items():
         lv = dr["levels"]
         x = [level["dose"] for level in lv]
         plots[f"dose/{method}"] = lines_with_ci(
@@ -52,7 +52,7 @@ def build_report(summary: dict[str, Any], out: Path) -> Path:
             "share of flagged pairs kept",
             "rate (seed mean, 95% t CI)",
         )
-    diffs = [d for d in summary["differences"] if d["group"] == "all"]
+    diffs = [d for d in summary.differences if d["group"] == "all"]
     return render(
         "finetune.html.j2",
         out,
@@ -61,5 +61,5 @@ def build_report(summary: dict[str, Any], out: Path) -> Path:
         plots=plots,
         labels=LABELS,
         overall_diffs=diffs,
-        group_diffs=[d for d in summary["differences"] if d["group"] != "all"],
+        group_diffs=[d for d in summary.differences if d["group"] != "all"],
     )

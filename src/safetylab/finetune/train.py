@@ -20,8 +20,7 @@ import yaml
 
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
-from safetylab.rundir import exclusive
-from safetylab.runs import METRICS, dumps, write_json
+from safetylab.rundir import METRICS, dumps, exclusive, write_json
 
 DEFAULTS = Path(__file__).with_name("data") / "train.yaml"
 METHODS = ("sft", "dpo")

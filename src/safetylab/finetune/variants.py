@@ -19,8 +19,7 @@ import pandas as pd
 
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import load_yaml
-from safetylab.rundir import exclusive
-from safetylab.runs import PAIRS, dumps, write_json
+from safetylab.rundir import PAIRS, dumps, exclusive, write_json
 
 BUILTIN = Path(__file__).with_name("data") / "variants.yaml"
 ROLE = {"human": "user", "assistant": "assistant", "system": "system"}

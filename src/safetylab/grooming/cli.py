@@ -9,7 +9,7 @@ import typer
 
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
-from safetylab.runs import write_json
+from safetylab.rundir import write_json
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -115,25 +115,25 @@ def train_cmd(
         seed=seed,
     )
     m = run(chats, cfg, mode, window, metric_dp, engine, batched, load_seconds=load_seconds)
-    if not m:  # another rank of a torchrun job: rank 0 writes and reports
+    if m is None:  # another rank of a torchrun job: rank 0 writes and reports
         return
     t0 = time.perf_counter()
     report = build_report(out)
-    m["seconds"]["report"] = round(time.perf_counter() - t0, 1)
-    write_json(out / "metrics.json", m)
-    f = m["final"]
-    how = mode if mode == "centralised" else f"{mode} ({m['engine']})"
+    m.seconds.report = round(time.perf_counter() - t0, 1)
+    m.write(out)
+    f = m.final
+    how = mode if mode == "centralised" else f"{mode} ({m.engine})"
     console.print(
-        f"{how}: {m['data']['client_users']} client users, {rounds} rounds -> F1 {f['f1']:.3f}"
+        f"{how}: {m.data['client_users']} client users, {rounds} rounds -> F1 {f['f1']:.3f}"
         f" (P {f['precision']:.3f}, R {f['recall']:.3f}), speed {f['speed']:.3f},"
         f" latency-weighted F1 {f['latency_weighted_f1']:.3f}, median latency"
         f" {f['latency_median']} messages"
     )
-    if "dp_sgd" in m["privacy"]:
+    if "dp_sgd" in m.privacy:
         console.print(
-            f"DP-SGD: epsilon {m['privacy']['dp_sgd']['epsilon_max']:.2f} at delta {dp_delta}"
+            f"DP-SGD: epsilon {m.privacy['dp_sgd']['epsilon_max']:.2f} at delta {dp_delta}"
         )
-    eps = (m["privacy"].get("dp_fedavg") or {}).get("epsilon")
+    eps = (m.privacy.get("dp_fedavg") or {}).get("epsilon")
     if eps:
         console.print(
             f"DP-FedAvg (central): epsilon {eps['pld']:.2f} (PLD), {eps['prv']:.2f} (PRV), "

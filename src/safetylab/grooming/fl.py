@@ -29,7 +29,7 @@ from safetylab.grooming.rounds import (
     dropped,
     warm_start,
 )
-from safetylab.runs import dumps
+from safetylab.rundir import dumps
 
 FIT_METRICS = "fit_metrics.json"  # written by a deployed ServerApp only
 

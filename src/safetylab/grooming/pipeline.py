@@ -35,8 +35,8 @@ from safetylab.grooming.model import (
     train_local,
 )
 from safetylab.grooming.records import Chat
-from safetylab.rundir import exclusive
-from safetylab.runs import HISTORY, METRICS, dumps, write_json
+from safetylab.results import GroomingSummary
+from safetylab.rundir import HISTORY, dumps, exclusive, write_json
 
 
 def split_users(
@@ -169,7 +169,7 @@ def run(
     engine: str = "pfl",
     batched: bool = False,
     load_seconds: float | None = None,
-) -> dict[str, Any]:
+) -> GroomingSummary | None:
     """Features, training (pfl or Flower simulation, or centralised), metrics.json and
     history.jsonl in `cfg.out`, which this process holds while it works. `load_seconds`: how
     long reading the chats took (the caller read them), reported beside the other stages."""
@@ -226,7 +226,7 @@ def _run(
     engine: str,
     batched: bool,
     load_seconds: float | None = None,
-) -> dict[str, Any]:
+) -> GroomingSummary | None:
     t0 = time.perf_counter()
     store, data, info = _prepared(chats, out, window, metric_dp, cfg.seed)
     cfg.store = str(store)
@@ -241,7 +241,7 @@ def _run(
     else:
         hist = simulate(cfg, data)
     if _rank()[0] > 0:
-        return {}
+        return None
     if mode != "centralised":  # now with the privacy spent per round
         with open(out / HISTORY, "w") as fh:
             for h in hist:
@@ -280,5 +280,6 @@ def _run(
         },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    write_json(out / METRICS, metrics)
-    return metrics
+    result = GroomingSummary.model_validate(metrics)
+    result.write(out)
+    return result

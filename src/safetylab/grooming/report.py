@@ -8,11 +8,12 @@ from typing import Any
 
 from safetylab.report import lines_with_ci, render
 from safetylab.report.builder import _plt, _png
+from safetylab.results import GroomingSummary
 
 
-def _setting(m: dict[str, Any]) -> str:
-    c, p = m["config"], m["privacy"]
-    parts = [m["mode"]]
+def _setting(m: GroomingSummary) -> str:
+    c, p = m.config, m.privacy
+    parts = [m.mode]
     if p.get("dp_sgd"):
         parts.append(f"DP-SGD z={p['dp_sgd']['noise_multiplier']}")
     if p.get("dp_fedavg"):
@@ -27,12 +28,12 @@ def _setting(m: dict[str, Any]) -> str:
 
 
 def tradeoff_rows(runs: list[Path]) -> list[dict[str, Any]]:
-    from safetylab.runs import GroomingRun
+    from safetylab.rundir import GroomingRun
 
     rows = []
     for r in runs:
         m = GroomingRun.load(r).metrics
-        f = m["final"]
+        f = m.final
         rows.append(
             {
                 "run": r.name,
@@ -42,15 +43,15 @@ def tradeoff_rows(runs: list[Path]) -> list[dict[str, Any]]:
                 "precision": f["precision"],
                 "recall": f["recall"],
                 "latency_median": f["latency_median"],
-                "epsilon": (m["privacy"].get("dp_sgd") or {}).get("epsilon_max"),
-                "metric_dp_epsilon": m["privacy"].get("metric_dp_epsilon"),
+                "epsilon": (m.privacy.get("dp_sgd") or {}).get("epsilon_max"),
+                "metric_dp_epsilon": m.privacy.get("metric_dp_epsilon"),
             }
         )
     return rows
 
 
 def build_report(out: Path, compare: list[Path] | None = None) -> Path:
-    from safetylab.runs import GroomingRun
+    from safetylab.rundir import GroomingRun
 
     run = GroomingRun.load(out)
     m, hist = run.metrics, run.history()
@@ -67,10 +68,10 @@ def build_report(out: Path, compare: list[Path] | None = None) -> Path:
             "score",
         ),  # fmt: skip
     }
-    if m["latencies"]:
+    if m.latencies:
         plt = _plt()
         fig, ax = plt.subplots(figsize=(7, 2.8))
-        ax.hist(m["latencies"], bins=20, color="#4c72b0")
+        ax.hist(m.latencies, bins=20, color="#4c72b0")
         ax.set_xlabel("messages seen when the warning was raised (true positives)")
         ax.set_ylabel("chats")
         plots["latency"] = _png(fig)

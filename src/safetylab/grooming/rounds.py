@@ -27,7 +27,7 @@ from safetylab.grooming.model import (
     stack,
     train_local,
 )
-from safetylab.runs import HISTORY, dumps
+from safetylab.rundir import HISTORY, dumps
 
 MODEL = "model.npz"
 

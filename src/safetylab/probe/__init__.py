@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the same names, visible to type checkers and IDEs
     )
     from safetylab.probe.run import ProbeConfig as ProbeConfig
     from safetylab.probe.run import run_probe as run_probe
-    from safetylab.runs import ProbeRun as ProbeRun
+    from safetylab.rundir import ProbeRun as ProbeRun
 
 
 __getattr__, __all__ = lazy(
@@ -29,7 +29,7 @@ __getattr__, __all__ = lazy(
     {
         "ProbeConfig": "safetylab.probe.run",
         "run_probe": "safetylab.probe.run",
-        "ProbeRun": "safetylab.runs",
+        "ProbeRun": "safetylab.rundir",
         "generate": "safetylab.probe.prompts",
         "load_prompt_file": "safetylab.probe.prompts",
         "ProbePrompt": "safetylab.probe.prompts",

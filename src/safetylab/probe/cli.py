@@ -9,7 +9,7 @@ import typer
 from safetylab.cli_common import DefaultCommandGroup
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
-from safetylab.runs import dumps
+from safetylab.rundir import dumps
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -111,7 +111,7 @@ def run(
     from safetylab.backends import BackendOptions, parse_model
     from safetylab.probe.prompts import CONTROL
     from safetylab.probe.run import ProbeConfig, run_probe
-    from safetylab.runs import RESPONSES, SUMMARY
+    from safetylab.rundir import RESPONSES, SUMMARY
 
     if correction not in ("holm", "bh"):
         raise SafetylabError("--correction must be holm or bh")
@@ -154,25 +154,25 @@ def run(
     )
     run = run_probe(ps, cfg, classifier, correction, quiet, human_labels=human_labels)
     summary = run.summary
-    gen = summary["generation"]
-    if not quiet:
-        console.print(f"{gen['requests']} requests: {gen['cached']} from cache, {gen['sent']} sent")
-        top = sorted(summary["groups"].items(), key=lambda kv: -(kv[1]["refusal_rate"] or 0))[:5]
+    gen = summary.generation
+    if not quiet and gen is not None:
+        console.print(f"{gen.requests} requests: {gen.cached} from cache, {gen.sent} sent")
+        top = sorted(summary.groups.items(), key=lambda kv: -(kv[1].refusal_rate or 0))[:5]
         for g, c in top:
-            console.print(f"  {g:40s} refusal {c['refusal_rate']:.1%} (n={c['n']})")
-    inv, over = summary["invalid"], summary["overlong"]
-    if inv["count"]:
+            console.print(f"  {g:40s} refusal {c.refusal_rate or 0:.1%} (n={c.n})")
+    inv, over = summary.invalid, summary.overlong
+    if inv.count:
         console.print(
-            f"[yellow]warning:[/] {inv['count']} answers not classified and in no rate "
-            f"({', '.join(f'{k}: {v}' for k, v in inv['reasons'].items())})"
+            f"[yellow]warning:[/] {inv.count} answers not classified and in no rate "
+            f"({', '.join(f'{k}: {v}' for k, v in inv.reasons.items())})"
         )
-    if over["count"]:
+    if over is not None and over.count:
         console.print(
-            f"[yellow]warning:[/] {over['count']} answers are far longer than --max-tokens "
-            f"{over['max_tokens']} allows (first: {', '.join(over['ids'][:3])}); the server may "
+            f"[yellow]warning:[/] {over.count} answers are far longer than --max-tokens "
+            f"{over.max_tokens} allows (first: {', '.join(over.ids[:3])}); the server may "
             "ignore max_tokens. They are kept whole in responses.jsonl and cut in the report."
         )
-    pub = summary.get("published")
+    pub = summary.published
     if pub and not quiet:
         for row in pub["rows"]:
             ours = "–" if row["ours"] is None else f"{row['ours']:.1%}"
@@ -180,8 +180,8 @@ def run(
                 f"  published ({pub['model']}{', secondary source' if pub['secondary'] else ''}):"
                 f" {row['what']} {row['published']:.0%}; ours {ours}"
             )
-    if "phrase_detector" in summary and not quiet:
-        o = summary["phrase_detector"]["overall"]
+    if summary.phrase_detector is not None and not quiet:
+        o = summary.phrase_detector["overall"]
         console.print(
             f"  refusal on safe prompts: classifier {o['classifier_refusal']['rate']:.1%}, the "
             f"study's string matching {o['phrase_refusal']['rate']:.1%}"
@@ -250,20 +250,18 @@ def compare(
     """Refusal rate per group, side by side, for several probe runs."""
     from rich.table import Table
 
-    from safetylab.runs import ProbeRun
+    from safetylab.rundir import ProbeRun
 
     sums = [ProbeRun.load(d).summary for d in runs]
-    groups = sorted({g for s in sums for g in s["groups"]})
+    groups = sorted({g for s in sums for g in s.groups})
     table = Table(
-        "group", *[f"{s.get('model', d.name)}\n{d.name}" for s, d in zip(sums, runs, strict=True)]
+        "group", *[f"{s.model or d.name}\n{d.name}" for s, d in zip(sums, runs, strict=True)]
     )
     rows = {}
     for g in groups:
-        cells = [s["groups"].get(g) for s in sums]
+        cells = [s.groups.get(g) for s in sums]
         rows[g] = [
-            None
-            if c is None
-            else {"refusal_rate": c["refusal_rate"], "ci95": c["ci95"], "n": c["n"]}
+            None if c is None else {"refusal_rate": c.refusal_rate, "ci95": c.ci95, "n": c.n}
             for c in cells
         ]
         table.add_row(
@@ -271,7 +269,7 @@ def compare(
             *[
                 "–"
                 if c is None
-                else f"{c['refusal_rate']:.1%} [{c['ci95'][0]:.0%}, {c['ci95'][1]:.0%}]"
+                else f"{c.refusal_rate or 0:.1%} [{c.ci95[0] or 0:.0%}, {c.ci95[1] or 0:.0%}]"
                 for c in cells
             ],
         )

@@ -20,16 +20,16 @@ from safetylab.backends.cache import RequestCache
 from safetylab.errors import SafetylabError
 from safetylab.probe.prompts import CONTROL, ProbePrompt
 from safetylab.records import STYLES
-from safetylab.rundir import exclusive
-from safetylab.runs import (
+from safetylab.results import ProbeSummary
+from safetylab.rundir import (
     CACHE,
     CONFIG,
     JUDGE_CACHE,
     REPORT,
     RESPONSES,
-    SUMMARY,
     ProbeRun,
     dumps,
+    exclusive,
     write_json,
 )
 
@@ -231,7 +231,8 @@ def run_probe(
             labels = load_probe_labels(human_labels, df)
             summary["classifier_agreement"] = agreement_by_group(df, labels)
             summary["ppi"] = ppi_refusal(df, labels, cfg.reference)
-        write_json(cfg.out / SUMMARY, summary)
+        result = ProbeSummary.model_validate(summary)
+        result.write(cfg.out)
         if report:
-            build_report(summary, df, cfg.out / REPORT, cfg.model)
-    return ProbeRun(cfg.out, summary)
+            build_report(result, df, cfg.out / REPORT, cfg.model)
+    return ProbeRun(cfg.out, result)

@@ -52,9 +52,10 @@ def _plt():
 
 
 def bar_with_ci(
-    labels: Sequence[str], rates: Sequence[dict[str, Any]], title: str, xlabel: str = "rate"
+    labels: Sequence[str], rates: Sequence[Any], title: str, xlabel: str = "rate"
 ) -> str:
     """Horizontal bars of rates with their 95 % CI as error bars; returns a data URI."""
+    rates = [r.model_dump() if hasattr(r, "model_dump") else r for r in rates]
     plt = _plt()
     vals = [r["rate"] or 0.0 for r in rates]
     lo = [max(v - (r["ci95"][0] or 0.0), 0) for v, r in zip(vals, rates, strict=True)]
