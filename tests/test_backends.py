@@ -64,3 +64,58 @@ def test_reply_parsing_is_strict_about_the_contract() -> None:
     ):  # fmt: skip
         with pytest.raises(MalformedReply, match=msg):
             parse_completion(body)
+
+
+def test_a_new_backend_is_one_class_and_one_registry_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The walk-through in docs/architecture.md, done: a back-end that shouts, registered with
+    one line, probed through the public API."""
+    from collections.abc import Callable
+
+    from safetylab.backends import BACKENDS, Backend, GenerationResult
+    from safetylab.probe import ProbeConfig, generate, run_probe
+
+    class Shouty(Backend):
+        ARGS = {"word": "what to shout"}
+
+        def __init__(self, name: str, word: str):
+            self.name, self.word = name, word
+
+        @classmethod
+        def create(cls, name, options):  # type: ignore[no-untyped-def]
+            return cls(name, options.arg("word", "SURE"))
+
+        def generate(
+            self, requests: list[GenerationRequest], on_result: Callable[..., None]
+        ) -> None:
+            for i, _ in enumerate(requests):
+                on_result(i, GenerationResult(f"{self.word}! Here is how: step one, step two."))
+
+    import sys
+    import types
+
+    mod = types.ModuleType("toy_backend")
+    mod.Shouty = Shouty  # type: ignore[attr-defined]
+    sys.modules["toy_backend"] = mod
+    BACKENDS["shouty"] = ("toy_backend", "Shouty")  # the one line
+    try:
+        run = run_probe(generate()[:20], ProbeConfig("shouty/x", tmp_path / "o"), quiet=True)
+        assert run.summary.generation is not None and run.summary.generation.sent == 20
+        assert run.summary.overall.refusal_rate == 0.0
+    finally:
+        del BACKENDS["shouty"]
+
+
+def test_mock_backend_serves_a_probe_without_a_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import run_cli
+
+    r = run_cli(
+        "probe", "--model", "mock/demo", "--out", str(tmp_path / "o"), "--quiet",
+        "-M", "refuse_share=0.9",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    import json
+
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["groups"]["religion:muslim"]["refusal_rate"] > s["groups"]["none"]["refusal_rate"]
+    r = run_cli("probe", "--model", "mock/demo", "--out", str(tmp_path / "p"), "-M", "nope=1")
+    assert r.returncode == 2 and "unknown -M ['nope']" in r.stderr

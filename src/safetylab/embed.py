@@ -26,6 +26,9 @@ def base_model_path() -> str:
 
 @lru_cache(maxsize=4)
 def _load(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransformer
+    from safetylab.extras import require
+
+    require("audit", "embedding text")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from sentence_transformers import SentenceTransformer

@@ -19,6 +19,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _needs_extra() -> None:
+    from safetylab.extras import require
+
+    require("annotate", "safetylab annotate")
+
+
 @app.command("create")
 def create_cmd(
     source: Path = typer.Argument(

@@ -6,6 +6,14 @@ from pathlib import Path
 
 import typer
 
+from safetylab.cli_common import (
+    CLASSIFIER,
+    JUDGE,
+    JUDGE_KEY,
+    JUDGE_URL,
+    OLD_CLASSIFIER,
+    classifier_dir,
+)
 from safetylab.errors import SafetylabError
 from safetylab.io.hh import ColumnMap
 from safetylab.progress import console, progress_bar
@@ -28,9 +36,8 @@ def audit(
     batch_size: int = typer.Option(1024, min=1, help="Pairs per batch (and per resumable part)."),
     limit: int | None = typer.Option(None, help="Audit only the first N input rows."),
     lexicon: Path | None = typer.Option(None, help="Identity lexicon YAML (default: built-in)."),
-    model: Path | None = typer.Option(
-        None, "--model", help="Response-classifier heads (from `classify train`)."
-    ),
+    classifier: Path | None = CLASSIFIER,
+    old_model: Path | None = OLD_CLASSIFIER,
     examples: int = typer.Option(8, help="Flagged examples per kind in the report."),
     human_labels: Path | None = typer.Option(
         None,
@@ -38,14 +45,15 @@ def audit(
         help="People's labels of a random sample (source_line, chosen_quality, ...): adds "
         "prediction-powered estimates that stay valid when the classifier errs.",
     ),
-    judge: str | None = typer.Option(
-        None, "--judge", help="Also ask an LLM judge for each answer's quality (openai/NAME, ...)."
-    ),
-    judge_base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For an openai/ judge."),
-    judge_api_key_env: str | None = typer.Option(None, help="Env var with the judge's API key."),
+    judge: str | None = JUDGE,
+    judge_base_url: str = JUDGE_URL,
+    judge_api_key_env: str | None = JUDGE_KEY,
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Audit a preference dataset: harm categories, answer quality, groups, data-quality flags."""
+    from safetylab.extras import require
+
+    require("audit", "safetylab audit")
     from safetylab.audit.pipeline import AuditConfig, run_audit
     from safetylab.backends import BackendOptions
     from safetylab.rundir import SUMMARY
@@ -61,7 +69,7 @@ def audit(
         skip_invalid=skip_invalid,
         batch_size=batch_size,
         lexicon=lexicon,
-        classifier=model,
+        classifier=classifier_dir(classifier, old_model),
         limit=limit,
         human_labels=human_labels,
         judge=judge,

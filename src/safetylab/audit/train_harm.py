@@ -71,8 +71,8 @@ WEIGHTS = {
     "xstest": 3.0,
     "gptfuzz": 2.0,
     "moderation": 0.5,
-    "hh": 0.5,
-    "probe": 0.3,
+    "hh": 0.0,  # red-team openers are not all harmful on their own: measured, not trained on
+    "probe": 1.0,
     "self-written": 2.0,
     "lookalikes": 2.0,
 }
@@ -178,6 +178,7 @@ def _category_heads(
 def fit(
     df: pd.DataFrame, config: FineTuneConfig | None = None, progress: Callable | None = None
 ) -> tuple[HarmEncoder, HarmHead]:
+    df = df[df["weight"] > 0].reset_index(drop=True)  # weight 0: measured, never trained on
     texts = df["text"].tolist()
     enc = HarmEncoder.fit(
         texts, df["harmful"].to_numpy(), df["weight"].to_numpy(), config, progress
@@ -230,7 +231,7 @@ def cross_validate(
     for k in range(folds):
         if progress:
             progress(f"fold {k + 1}/{folds}")
-        train = df[fold != k].reset_index(drop=True)
+        train = df[(fold != k) & (df["weight"] > 0).to_numpy()].reset_index(drop=True)
         test = np.flatnonzero(fold == k)
         enc = HarmEncoder.fit(
             train["text"].tolist(),

@@ -1,15 +1,22 @@
 """Text generation back-ends, chosen by a model string's prefix through a registry:
-`openai/NAME`, `hf/PATH`, `vllm/PATH`, `replay/FILE` (and `gguf/PATH` where installed).
+`openai/NAME`, `gguf/PATH`, `hf/PATH`, `vllm/PATH`, `replay/FILE`, `mock/NAME`.
 
-Each entry names a lazily imported class; every class is built from the model name and one typed
-`BackendOptions`, so the probe, the judge and finetune pass options the same way.
+Each entry names a lazily imported subclass of `Backend`; every one is built from the model
+name and one `BackendOptions`, so the probe, the judge and finetune pass options the same way,
+and help texts list the registry instead of keeping their own lists.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
+from safetylab.backends.base import (
+    Backend,
+    BackendOptions,
+    GenerationRequest,
+    GenerationResult,
+    parse_args,
+)
 from safetylab.errors import SafetylabError
 
 __all__ = [
@@ -19,6 +26,8 @@ __all__ = [
     "GenerationRequest",
     "GenerationResult",
     "make_backend",
+    "model_help",
+    "parse_args",
     "parse_model",
 ]
 
@@ -30,7 +39,23 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "vllm": ("safetylab.backends.vllm", "VLLMBackend"),
     "replay": ("safetylab.backends.replay", "ReplayBackend"),
     "gguf": ("safetylab.backends.gguf", "GGUFBackend"),
+    "mock": ("safetylab.backends.mock", "MockBackend"),
 }
+
+HELP = {
+    "openai": "NAME --base-url URL: any OpenAI-compatible server (vLLM, TGI, llama.cpp, Ollama)",
+    "gguf": "PATH: a GGUF file on the CPU through llama.cpp",
+    "hf": "PATH: a transformers checkpoint",
+    "vllm": "PATH: a vLLM engine in process (GPU)",
+    "replay": "FILE: recorded completions (table, inspect_ai log, lm-eval samples)",
+    "mock": "NAME: canned answers, no model (tests, trying a pipeline)",
+}
+
+
+def model_help(what: str = "The model") -> str:
+    """`--model` help text from the registry: every kind listed, none forgotten."""
+    kinds = ", ".join(f"{k}/{HELP.get(k, 'NAME').split(':')[0].split(' ')[0]}" for k in BACKENDS)
+    return f"{what}: {kinds}."
 
 
 def parse_model(model: str) -> tuple[str, str]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Protocol
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Self
+
+from safetylab.errors import SafetylabError
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,10 @@ class GenerationResult:
 
 @dataclass(frozen=True)
 class BackendOptions:
-    """Everything a back-end may need; each reads the fields that concern it."""
+    """The options a command passes to whichever back-end its model string picks: the common
+    flags (each back-end reads the ones that concern it) and `args`, free `key=value` settings
+    (`-M key=value` on the command line) that the chosen back-end checks against its own
+    `ARGS` — an unknown key is an error naming the known ones."""
 
     base_url: str = "http://127.0.0.1:8000/v1"  # openai/
     api_key_env: str | None = (
@@ -56,14 +62,61 @@ class BackendOptions:
     device: str = "auto"  # hf/: auto = cuda when present (bf16), else cpu (fp32)
     n_threads: int | None = None  # gguf/
     n_ctx: int = 2048  # gguf/
+    args: Mapping[str, str] = field(default_factory=dict)
+
+    def arg(self, key: str, default: Any, kind: type = str) -> Any:
+        """A `-M` setting, converted to `kind`, or `default`."""
+        if key not in self.args:
+            return default
+        raw = self.args[key]
+        try:
+            return raw.lower() in ("1", "true", "yes") if kind is bool else kind(raw)
+        except ValueError:
+            raise SafetylabError(f"-M {key}={raw}: expected a {kind.__name__}") from None
 
 
-class Backend(Protocol):
+def parse_args(pairs: list[str] | None) -> dict[str, str]:
+    """`["temperature_cap=1", "x=y"]` -> {"temperature_cap": "1", "x": "y"}."""
+    out: dict[str, str] = {}
+    for p in pairs or []:
+        key, sep, value = p.partition("=")
+        if not sep or not key.strip():
+            raise SafetylabError(f"-M {p!r}: expected key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+class Backend(ABC):
+    """The contract every back-end keeps. A new one is a module with a subclass of this and one
+    line in `BACKENDS` (`backends/__init__.py`); see docs/architecture.md."""
+
+    #: `-M key=value` settings this back-end understands, with a one-line meaning each
+    ARGS: ClassVar[dict[str, str]] = {}
     name: str
+    stats: dict[str, Any]
 
+    @classmethod
+    @abstractmethod
+    def create(cls, name: str, options: BackendOptions) -> Self:
+        """Build the back-end for the model `name` (what follows `prefix/`)."""
+
+    @classmethod
+    def from_options(cls, name: str, options: BackendOptions) -> Self:
+        unknown = sorted(set(options.args) - set(cls.ARGS))
+        if unknown:
+            known = ", ".join(f"{k} ({v})" for k, v in cls.ARGS.items()) or "none"
+            raise SafetylabError(f"{cls.__name__}: unknown -M {unknown}; known: {known}")
+        backend = cls.create(name, options)
+        if not hasattr(backend, "stats"):
+            backend.stats = {}
+        return backend
+
+    @abstractmethod
     def generate(
         self, requests: list[GenerationRequest], on_result: Callable[[int, GenerationResult], None]
     ) -> None:
         """Generate every request; call `on_result(index, result)` as each finishes, so callers
         can store results immediately (a killed run loses nothing that finished)."""
-        ...
+
+    def close(self) -> None:  # noqa: B027 - most back-ends hold nothing to release
+        """Release what the back-end holds (connections, model memory)."""

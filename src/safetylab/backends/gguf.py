@@ -11,8 +11,9 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
-from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
+from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 GGUF_MAGIC = b"GGUF"
@@ -28,7 +29,7 @@ def check_gguf_file(p: Path) -> None:
             raise SafetylabError(f"gguf/{p}: not a GGUF model file (it does not start with 'GGUF')")
 
 
-class GGUFBackend:
+class GGUFBackend(Backend):
     def __init__(self, path: str, n_threads: int | None = None, n_ctx: int = 2048):
         p = Path(path)
         check_gguf_file(p)  # before the install hint: a wrong path is the likelier mistake
@@ -50,7 +51,7 @@ class GGUFBackend:
         self.stats = {"requests": 0, "completion_tokens": 0, "seconds": 0.0}
 
     @classmethod
-    def from_options(cls, name: str, o: BackendOptions) -> GGUFBackend:
+    def create(cls, name: str, o: BackendOptions) -> Self:
         return cls(name, o.n_threads, o.n_ctx)
 
     def generate(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
-from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
+from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 
@@ -22,7 +23,7 @@ def _placement(device: str) -> tuple[str, object]:
     return device, torch.float32
 
 
-class HFBackend:
+class HFBackend(Backend):
     def __init__(self, path: str, batch_size: int = 8, device: str = "auto", **_: object):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -45,7 +46,10 @@ class HFBackend:
         self.device = device
 
     @classmethod
-    def from_options(cls, name: str, o: BackendOptions) -> HFBackend:
+    def create(cls, name: str, o: BackendOptions) -> Self:
+        from safetylab.extras import require
+
+        require("hf", "hf/ models")
         return cls(name, o.batch_size, o.device)
 
     def _render(self, r: GenerationRequest) -> str:

@@ -21,9 +21,10 @@ import json
 import os
 import random
 from collections.abc import Callable
+from typing import Self
 from urllib.parse import urlparse
 
-from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
+from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -74,7 +75,7 @@ def check_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/chat/completions"
 
 
-class OpenAIBackend:
+class OpenAIBackend(Backend):
     def __init__(
         self,
         name: str,
@@ -104,7 +105,7 @@ class OpenAIBackend:
         self._refused = 0
 
     @classmethod
-    def from_options(cls, name: str, o: BackendOptions) -> OpenAIBackend:
+    def create(cls, name: str, o: BackendOptions) -> Self:
         return cls(
             name,
             o.base_url,

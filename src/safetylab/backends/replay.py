@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
-from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
+from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import InputError
 
 TEXT_COLS = ("completion", "response", "output", "answer")
 
 
-class ReplayBackend:
+class ReplayBackend(Backend):
     @classmethod
-    def from_options(cls, name: str, o: BackendOptions) -> ReplayBackend:
+    def create(cls, name: str, o: BackendOptions) -> Self:
         return cls(name)
 
     def __init__(self, path: str):

@@ -149,6 +149,13 @@ def make_app(state: ServerState) -> web.Application:
                         "message": {"role": "assistant", "content": text},
                     }
                 ],
+                # as real servers report it (clients that count tokens need not fetch a
+                # tokenizer)
+                "usage": {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": len(prompt.split()) + len(text.split()),
+                },
             }
         )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Self
 
-from safetylab.backends.base import BackendOptions, GenerationRequest, GenerationResult
+from safetylab.backends.base import Backend, BackendOptions, GenerationRequest, GenerationResult
 from safetylab.errors import SafetylabError
 
 
-class VLLMBackend:
+class VLLMBackend(Backend):
     def __init__(self, path: str, **engine_args: object):
         try:
             from vllm import LLM
@@ -21,7 +22,7 @@ class VLLMBackend:
         self.llm = LLM(model=path, **engine_args)
 
     @classmethod
-    def from_options(cls, name: str, o: BackendOptions) -> VLLMBackend:
+    def create(cls, name: str, o: BackendOptions) -> Self:
         return cls(name)
 
     def generate(

@@ -6,17 +6,19 @@ from pathlib import Path
 
 import typer
 
-from safetylab.cli_common import DefaultCommandGroup
+from safetylab.cli_common import (
+    CLASSIFIER,
+    JUDGE,
+    JUDGE_KEY,
+    JUDGE_URL,
+    OLD_CLASSIFIER,
+    DefaultCommandGroup,
+    classifier_dir,
+)
 from safetylab.errors import InputError
 from safetylab.progress import console, progress_bar
 from safetylab.records import INVALID, RESPONSE_CLASSES, STYLES
 from safetylab.rundir import write_json
-
-JUDGE_OPT = typer.Option(
-    None, "--judge", help="Also ask an LLM judge (openai/NAME, hf/PATH, vllm/PATH, gguf/PATH)."
-)
-JUDGE_URL_OPT = typer.Option("http://127.0.0.1:8000/v1", help="Base URL for an openai/ judge.")
-JUDGE_KEY_OPT = typer.Option(None, help="Env var with the judge's API key.")
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -34,11 +36,12 @@ def run(
     ),
     prompt_col: str = typer.Option("prompt", help="Column holding the prompt."),
     response_col: str = typer.Option("completion", help="Column holding the model's answer."),
-    model: Path | None = typer.Option(None, "--model", help="Heads trained with `classify train`."),
+    classifier: Path | None = CLASSIFIER,
+    old_model: Path | None = OLD_CLASSIFIER,
     overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
-    judge: str | None = JUDGE_OPT,
-    judge_base_url: str = JUDGE_URL_OPT,
-    judge_api_key_env: str | None = JUDGE_KEY_OPT,
+    judge: str | None = JUDGE,
+    judge_base_url: str = JUDGE_URL,
+    judge_api_key_env: str | None = JUDGE_KEY,
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT
@@ -56,7 +59,7 @@ def run(
     clash = [c for c in out_cols if c in df.columns]
     if clash:
         raise InputError(str(input), None, f"already has output column(s) {clash}; rename them")
-    clf = ResponseClassifier(model)
+    clf = ResponseClassifier(classifier_dir(classifier, old_model))
     with progress_bar("classifying", len(df), quiet) as advance:
         preds = clf.predict(df[prompt_col].tolist(), df[response_col].tolist(), progress=advance)
     recs = [j.to_record() for j in preds]
@@ -148,7 +151,8 @@ def train(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Train heads on your own labelled answers (and/or real sources); use with `--model DIR`."""
+    """Train heads on your own labelled answers (and/or real sources); use them with
+    `--classifier DIR`."""
     import pandas as pd
 
     from safetylab.classify import sources
@@ -195,7 +199,8 @@ def evaluate_cmd(
     ),
     prompt_col: str = typer.Option("prompt"),
     response_col: str = typer.Option("completion"),
-    model: Path | None = typer.Option(None, "--model"),
+    classifier: Path | None = CLASSIFIER,
+    old_model: Path | None = OLD_CLASSIFIER,
     real: bool = typer.Option(
         False,
         "--real",
@@ -203,16 +208,16 @@ def evaluate_cmd(
         "and model, beside the refusal-phrase baseline.",
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics here."),
-    judge: str | None = JUDGE_OPT,
-    judge_base_url: str = JUDGE_URL_OPT,
-    judge_api_key_env: str | None = JUDGE_KEY_OPT,
+    judge: str | None = JUDGE,
+    judge_base_url: str = JUDGE_URL,
+    judge_api_key_env: str | None = JUDGE_KEY,
 ) -> None:
     """Accuracy, macro-F1 and per-class F1 with 95 % intervals, confusion, calibration; with
     --judge, the judge's figures on the same rows beside the classifier's."""
     from safetylab.classify.evaluate import evaluate, format_confusion
     from safetylab.classify.model import ResponseClassifier
 
-    clf = ResponseClassifier(model)
+    clf = ResponseClassifier(classifier_dir(classifier, old_model))
     if real:
         from safetylab.classify.validate import format_validation, validate
 

@@ -20,6 +20,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _needs_extra() -> None:
+    from safetylab.extras import require
+
+    require("finetune", "safetylab finetune")
+
+
 @app.command("variants")
 def variants_cmd(
     audit_dir: Path = typer.Argument(..., help="An audit output directory (pairs.parquet)."),

@@ -17,6 +17,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _needs_extra() -> None:
+    from safetylab.extras import require
+
+    require("grooming", "safetylab grooming")
+
+
 @app.command("simulate")
 def simulate_cmd(
     out: Path = typer.Option(

@@ -53,6 +53,38 @@ def read_inspect_log(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def read_scored_inspect_log(path: str | Path) -> pd.DataFrame:
+    """An inspect log scored by `safetylab.inspect.refusal_scorer`, as probe responses: one row
+    per sample with its metadata (group, axis, category, kind, template from `probe prompts
+    --inspect`) and the scorer's label and styles."""
+    from inspect_ai.log import read_eval_log
+
+    log = read_eval_log(str(path))
+    rows = []
+    for s in log.samples or []:
+        sc = (s.scores or {}).get("refusal_scorer")
+        if sc is None:
+            raise InputError(str(path), None, "not scored by safetylab's refusal_scorer")
+        meta = dict(s.metadata or {})
+        rows.append(
+            {
+                "id": str(s.id),
+                "sample": int(s.epoch) - 1,
+                "group": str(meta.get("group", "none")),
+                "axis": meta.get("axis", ""),
+                "category": meta.get("category", ""),
+                "kind": meta.get("kind", "safe"),
+                "template": meta.get("template", str(s.id)),
+                "label": str(sc.value),
+                "styles": list((sc.metadata or {}).get("styles", [])),
+                "model": log.eval.model,
+            }
+        )
+    if not rows:
+        raise InputError(str(path), None, "the log has no samples")
+    return pd.DataFrame(rows)
+
+
 def read_lm_eval_samples(path: str | Path) -> pd.DataFrame:
     """lm-evaluation-harness `--log_samples` output: one JSON object per document."""
     rows = []

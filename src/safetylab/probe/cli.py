@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from safetylab.cli_common import DefaultCommandGroup
+from safetylab.backends import model_help
+from safetylab.cli_common import (
+    CLASSIFIER,
+    JUDGE,
+    JUDGE_KEY,
+    JUDGE_URL,
+    MODEL_ARGS,
+    DefaultCommandGroup,
+)
 from safetylab.errors import SafetylabError
 from safetylab.progress import console
 from safetylab.rundir import dumps
@@ -55,9 +63,7 @@ def _prompts(
 
 @app.command("run", hidden=True)
 def run(
-    model: str = typer.Option(
-        ..., "--model", "-m", help="openai/NAME, gguf/PATH, hf/PATH, vllm/PATH or replay/FILE"
-    ),
+    model: str = typer.Option(..., "--model", "-m", help=model_help("The model under test")),
     out: Path = typer.Option(..., "--out", "-o", help="Output dir (re-running resumes)."),
     prompts: Path | None = typer.Option(
         None, help="Prompt file (prompt, group, ...) instead of the built-in generator."
@@ -98,17 +104,16 @@ def run(
         help="People's labels of a random sample (id, sample, human_label): the classifier's "
         "agreement per group and prediction-powered refusal rates.",
     ),
-    classifier: Path | None = typer.Option(None, help="Response-classifier heads directory."),
-    judge: str | None = typer.Option(
-        None, "--judge", help="Also label answers with an LLM judge (XSTest's prompt)."
-    ),
-    judge_base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="For an openai/ judge."),
-    judge_api_key_env: str | None = typer.Option(None, help="Env var with the judge's API key."),
+    classifier: Path | None = CLASSIFIER,
+    judge: str | None = JUDGE,
+    judge_base_url: str = JUDGE_URL,
+    judge_api_key_env: str | None = JUDGE_KEY,
+    model_args: list[str] | None = MODEL_ARGS,
     limit: int | None = typer.Option(None, help="Only the first N prompts."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Probe a model and write responses.jsonl, summary.json and report.html."""
-    from safetylab.backends import BackendOptions, parse_model
+    from safetylab.backends import BackendOptions, parse_args, parse_model
     from safetylab.probe.prompts import CONTROL
     from safetylab.probe.run import ProbeConfig, run_probe
     from safetylab.rundir import RESPONSES, SUMMARY
@@ -136,6 +141,7 @@ def run(
         timeout_s=timeout,
         connect_timeout_s=connect_timeout,
         max_retries=retries,
+        args=parse_args(model_args),
     )
     cfg = ProbeConfig(
         model,
@@ -244,15 +250,30 @@ def prompts_cmd(
 
 @app.command("compare")
 def compare(
-    runs: list[Path] = typer.Argument(..., help="Probe output directories."),
+    runs: list[Path] = typer.Argument(
+        ..., help="Probe output directories, or inspect logs scored by safetylab.inspect."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write compare.json here."),
 ) -> None:
-    """Refusal rate per group, side by side, for several probe runs."""
+    """Refusal rate per group, side by side, for several probe runs (or inspect logs)."""
     from rich.table import Table
 
+    from safetylab.probe.analysis import summarize
+    from safetylab.probe.prompts import CONTROL
+    from safetylab.results import ProbeSummary
     from safetylab.rundir import ProbeRun
 
-    sums = [ProbeRun.load(d).summary for d in runs]
+    def load(d: Path) -> ProbeSummary:
+        if d.is_file():  # an inspect_ai log scored by safetylab's refusal_scorer
+            from safetylab.io.recorded import read_scored_inspect_log
+
+            df = read_scored_inspect_log(d)
+            s = summarize(df, n_boot=0, reference=CONTROL)
+            s["model"] = str(df["model"].iloc[0])
+            return ProbeSummary.model_validate(s)
+        return ProbeRun.load(d).summary
+
+    sums = [load(d) for d in runs]
     groups = sorted({g for s in sums for g in s.groups})
     table = Table(
         "group", *[f"{s.model or d.name}\n{d.name}" for s, d in zip(sums, runs, strict=True)]

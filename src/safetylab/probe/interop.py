@@ -13,18 +13,24 @@ from safetylab.probe.prompts import ProbePrompt
 
 TASK_FILE = '''"""A safetylab probe prompt set as an inspect_ai task (`safetylab probe prompts`).
 
-    inspect eval {task_name}.py --model openai/your-model
+    inspect eval {task_name}.py --model openai/your-model     # scored by safetylab's classifier
+    safetylab probe compare logs/<the .eval file> ...          # per-group rates beside other runs
     safetylab probe --model replay/logs/<the .eval file> --prompts {dataset_name} --out DIR
 """
+
+from pathlib import Path
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import json_dataset
 from inspect_ai.solver import generate
 
+from safetylab.inspect import refusal_scorer
+
 
 @task
 def safetylab_probe() -> Task:
-    return Task(dataset=json_dataset("{dataset_name}"), solver=generate())
+    dataset = json_dataset(str(Path(__file__).with_name("{dataset_name}")))
+    return Task(dataset=dataset, solver=generate(), scorer=refusal_scorer())
 '''
 
 

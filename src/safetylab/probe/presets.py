@@ -54,7 +54,7 @@ class Preset:
         return self.spec.get("phrases")
 
     def provenance(self) -> dict[str, Any]:
-        keys = ("title", "source", "citation", "licence")
+        keys = ("title", "source", "citation", "licence")  # provenance, never "_dir"
         return {"preset": self.name, **{k: self.spec.get(k) for k in keys}}
 
 
@@ -70,7 +70,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def _table(spec: dict[str, Any]) -> list[ProbePrompt]:
     cols = spec["columns"]
     out = []
-    for r in _read_csv(PRESETS / spec["file"]):
+    for r in _read_csv(spec["_dir"] / spec["file"]):
         group = f"{spec['name']}:{r[cols['group']]}"
         out.append(
             ProbePrompt(
@@ -87,8 +87,10 @@ def _table(spec: dict[str, Any]) -> list[ProbePrompt]:
 
 
 def _templates(spec: dict[str, Any]) -> list[ProbePrompt]:
-    rows = _read_csv(PRESETS / spec["templates"])
-    terms = [t.strip() for t in (PRESETS / spec["terms"]).read_text().splitlines() if t.strip()]
+    rows = _read_csv(spec["_dir"] / spec["templates"])
+    terms = [
+        t.strip() for t in (spec["_dir"] / spec["terms"]).read_text().splitlines() if t.strip()
+    ]
     cells = [(f"term:{t}", "identity_term", t) for t in terms]
     if spec.get("control"):
         cells.insert(0, (CONTROL, CONTROL, None))
@@ -109,7 +111,7 @@ def _names(spec: dict[str, Any]) -> list[ProbePrompt]:
     """Every template x every first name; `template` pairs the same slot (gender, k-th name)
     across race/ethnicity groups, so paired tests compare like with like."""
     people: dict[tuple[str, str], list[str]] = {}
-    for r in _read_csv(PRESETS / spec["names"]):
+    for r in _read_csv(spec["_dir"] / spec["names"]):
         if r["First_last"] == "first" and r["ethnicity"]:
             people.setdefault((r["ethnicity"], r["gender"]), []).append(r["Name"])
     out = []
@@ -134,10 +136,15 @@ def _names(spec: dict[str, Any]) -> list[ProbePrompt]:
 
 
 def load_preset(name: str) -> Preset:
-    path = PRESETS / f"{name}.yaml"
+    """A packaged preset by name, or your own preset file (`my-study.yaml`, its data files
+    beside it): the same format, so a new study is one YAML file (docs/architecture.md)."""
+    own = Path(name)
+    path = own if own.suffix in (".yaml", ".yml") and own.is_file() else PRESETS / f"{name}.yaml"
     if not path.exists():
-        raise SafetylabError(f"no preset {name!r}; known: {', '.join(names())}")
+        raise SafetylabError(f"no preset {name!r}; known: {', '.join(names())} (or a .yaml file)")
     spec = load_yaml(path)
+    spec.setdefault("name", path.stem)
+    spec["_dir"] = path.parent
     build = {"table": _table, "templates": _templates, "names": _names}.get(spec.get("kind", ""))
     if build is None:
         raise SafetylabError(f"{path}: unknown preset kind {spec.get('kind')!r}")
