@@ -37,6 +37,13 @@ OLD_CLASSIFIER = typer.Option(None, "--model", hidden=True)
 JUDGE = typer.Option(None, "--judge", help="Also ask an LLM judge. " + model_help("Judge model"))
 JUDGE_URL = typer.Option("http://127.0.0.1:8000/v1", help="Base URL for an openai/ judge.")
 JUDGE_KEY = typer.Option(None, help="Env var with the judge's API key.")
+ENGINE = typer.Option(
+    "local", "--engine", help="local (this process) or ray (a Ray cluster: same output)."
+)
+RAY_ADDRESS = typer.Option(
+    None, "--address", help="--engine ray: the cluster's address (default: a local Ray runtime)."
+)
+WORKERS = typer.Option(None, "--workers", min=1, help="--engine ray: actors (default: per CPU).")
 MODEL_ARGS = typer.Option(
     None,
     "--model-arg",

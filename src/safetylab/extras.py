@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "annotate": ("fastapi", "uvicorn", "httpx", "krippendorff", "bibtexparser"),
     "hf": ("torch", "transformers"),
     "inspect": ("inspect_ai",),
+    "ray": ("ray",),
 }
 
 

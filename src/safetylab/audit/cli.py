@@ -8,10 +8,13 @@ import typer
 
 from safetylab.cli_common import (
     CLASSIFIER,
+    ENGINE,
     JUDGE,
     JUDGE_KEY,
     JUDGE_URL,
     OLD_CLASSIFIER,
+    RAY_ADDRESS,
+    WORKERS,
     classifier_dir,
 )
 from safetylab.errors import SafetylabError
@@ -48,6 +51,9 @@ def audit(
     judge: str | None = JUDGE,
     judge_base_url: str = JUDGE_URL,
     judge_api_key_env: str | None = JUDGE_KEY,
+    engine: str = ENGINE,
+    address: str | None = RAY_ADDRESS,
+    workers: int | None = WORKERS,
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Audit a preference dataset: harm categories, answer quality, groups, data-quality flags."""
@@ -74,6 +80,9 @@ def audit(
         human_labels=human_labels,
         judge=judge,
         judge_options=BackendOptions(base_url=judge_base_url, api_key_env=judge_api_key_env),
+        engine=engine,
+        ray_address=address,
+        workers=workers,
     )
 
     def resumed(n: int) -> None:

@@ -61,6 +61,9 @@ class AuditConfig:
     human_labels: Path | None = None  # people's labels of a random sample: PPI estimates
     judge: str | None = None  # an LLM judge of answer quality beside the decision table
     judge_options: BackendOptions = field(default_factory=BackendOptions)
+    engine: str = "local"  # or "ray": batches computed by Ray actors (same output)
+    ray_address: str | None = None  # join this Ray cluster; None = a local Ray runtime
+    workers: int | None = None  # Ray actors (default: one per CPU)
 
     def __post_init__(self) -> None:
         if isinstance(self.inputs, str | Path):
@@ -79,6 +82,8 @@ class AuditConfig:
             raise SafetylabError("AuditConfig.near_dup_threshold must lie in (0, 1]")
         if self.limit is not None and self.limit < 1:
             raise SafetylabError("AuditConfig.limit must be at least 1")
+        if self.engine not in ("local", "ray"):
+            raise SafetylabError("--engine must be local or ray")
 
     def fingerprint(self) -> str:
         """Changes when the inputs or any option that changes results changes."""
@@ -193,8 +198,13 @@ def _part_path(out: Path, k: int) -> Path:
     return out / PARTS / f"part-{k:06d}.parquet"
 
 
+def _columns_worker(cfg: AuditConfig) -> Callable[[list[PreferencePair]], dict[str, list[Any]]]:
+    """What a Ray actor builds once: an auditor without a judge (the driver asks the judge)."""
+    return Auditor(cfg, with_judge=False).batch_columns
+
+
 class Auditor:
-    def __init__(self, cfg: AuditConfig):
+    def __init__(self, cfg: AuditConfig, with_judge: bool = True):
         self.cfg = cfg
         self.harm_head = HarmHead.load()
         self.rules = load_rules()
@@ -204,7 +214,7 @@ class Auditor:
         self._pool = ThreadPoolExecutor(max_workers=1)
         self.judge = (
             LLMJudge(cfg.judge, "quality", cfg.judge_options, cfg.out / "judge.sqlite")
-            if cfg.judge
+            if cfg.judge and with_judge
             else None
         )
 
@@ -259,6 +269,11 @@ class Auditor:
 
     def audit_batch(self, pairs: list[PreferencePair]) -> pa.Table:
         """Every column of pairs.parquet for one batch."""
+        return self.finish_batch(pairs, self.batch_columns(pairs))
+
+    def batch_columns(self, pairs: list[PreferencePair]) -> dict[str, list[Any]]:
+        """The columns one batch's pairs determine on their own — everything but the flags that
+        need the batches before it. Parallel engines compute these on workers."""
         ev = self.evidence(pairs)
         firsts, lasts, ctx_text, judg, harm = (
             ev.firsts,
@@ -322,33 +337,40 @@ class Auditor:
         cols["prompt_groups"] = prompt_groups
         cols["chosen_groups"] = chosen_groups
         cols["rejected_groups"] = rejected_groups
-        exact, near, hashes = [], [], []
-        for p, r, c in zip(pairs, reqs, ctx_text, strict=True):
-            h = pair_hash(c, p.chosen, p.rejected)
-            e, nd = self.dups.check_add(str(p.source), r, h)
-            exact.append(e)
-            near.append(nd)
-            hashes.append(h.hex())
-        cols["pair_hash"] = hashes
-        cols["dup_exact_of"] = exact
-        cols["near_dup_of"] = near
-        cols["is_dup_exact"] = [e is not None for e in exact]
-        cols["is_near_dup"] = [x is not None for x in near]
+        cols["pair_hash"] = [
+            pair_hash(c, p.chosen, p.rejected).hex() for p, c in zip(pairs, ctx_text, strict=True)
+        ]
+        cols["_request"] = reqs
         cw = [len(a.split()) for a in chosen]
         rw = [len(a.split()) for a in rejected]
         cols["chosen_words"], cols["rejected_words"] = cw, rw
         cols["chosen_longer"] = [a > b for a, b in zip(cw, rw, strict=True)]
         cols["chosen_shorter"] = [a < b for a, b in zip(cw, rw, strict=True)]
         cols["chosen_eq_rejected"] = [p.chosen.strip() == p.rejected.strip() for p in pairs]
-        if self.judge is not None:
-            convo = [_conversation(p) for p in pairs]
-            judged = self.judge.judge(convo + convo, chosen + rejected)
-            cols["chosen_judge"] = [v.label for v in judged[:n]]
-            cols["rejected_judge"] = [v.label for v in judged[n:]]
         cols["chosen_empty"] = [not a.strip() for a in chosen]
         cols["rejected_empty"] = [not a.strip() for a in rejected]
         cols["chosen_truncated"] = [p.chosen_truncated for p in pairs]
         cols["rejected_truncated"] = [p.rejected_truncated for p in pairs]
+        return cols
+
+    def finish_batch(self, pairs: list[PreferencePair], cols: dict[str, list[Any]]) -> pa.Table:
+        """The flags that depend on every batch before this one (exact and near duplicates,
+        in input order) and the LLM judge's verdicts; then the part's table."""
+        exact, near = [], []
+        for p, r, h in zip(pairs, cols.pop("_request"), cols["pair_hash"], strict=True):
+            e, nd = self.dups.check_add(str(p.source), r, bytes.fromhex(h))
+            exact.append(e)
+            near.append(nd)
+        cols["dup_exact_of"] = exact
+        cols["near_dup_of"] = near
+        cols["is_dup_exact"] = [e is not None for e in exact]
+        cols["is_near_dup"] = [x is not None for x in near]
+        if self.judge is not None:
+            n = len(pairs)
+            convo = [_conversation(p) for p in pairs]
+            judged = self.judge.judge(convo + convo, cols["chosen"] + cols["rejected"])
+            cols["chosen_judge"] = [v.label for v in judged[:n]]
+            cols["rejected_judge"] = [v.label for v in judged[n:]]
         types = {
             k: pa.list_(pa.string())
             for k in cols
@@ -390,38 +412,57 @@ class Auditor:
         else:
             shutil.rmtree(cfg.out / PARTS, ignore_errors=True)
         (cfg.out / PARTS).mkdir(exist_ok=True)
-        t0 = time.perf_counter()
+        engine = None
+        if cfg.engine == "ray":
+            from functools import partial
+
+            from safetylab.rayengine import RayMap
+
+            engine = RayMap(partial(_columns_worker, cfg), cfg.workers, cfg.ray_address)
+        # batches computed together: one at a time here, a few per Ray actor on a cluster
+        window = 1 if engine is None else 4 * engine.workers
         batch: list[PreferencePair] = []
+        pending: list[tuple[list[PreferencePair], int]] = []  # (pairs, rows consumed after)
         consumed = 0
 
-        def flush() -> None:
-            nonlocal batch
-            if batch:
-                pq.write_table(self.audit_batch(batch), _part_path(cfg.out, state.parts))
-                state.parts += 1
-                state.pairs += len(batch)
-            state.consumed = consumed
-            state.seconds += time.perf_counter() - t0_batch[0]
-            t0_batch[0] = time.perf_counter()
+        def drain() -> None:
+            t0 = time.perf_counter()
+            todo = [b for b, _ in pending if b]
+            cols = [self.batch_columns(b) for b in todo] if engine is None else engine.map(todo)
+            computed = iter(cols)
+            for b, upto in pending:
+                if b:
+                    pq.write_table(
+                        self.finish_batch(b, next(computed)), _part_path(cfg.out, state.parts)
+                    )
+                    state.parts += 1
+                    state.pairs += len(b)
+                state.consumed = upto
+                state.save(state_path)
+                if progress:
+                    progress(len(b))
+            state.seconds += time.perf_counter() - t0
             state.save(state_path)
-            if progress:
-                progress(len(batch))
-            batch = []
+            pending.clear()
 
-        t0_batch = [t0]
         for pair, err in _rows(cfg):
             consumed += 1
             if consumed <= state.consumed:
                 continue
             if err is not None:
                 if not cfg.skip_invalid:
+                    drain()  # everything before the bad row is kept: a re-run resumes there
                     raise err
                 state.skipped.append(err.as_dict())
                 continue
             batch.append(pair)  # type: ignore[arg-type]
             if len(batch) >= cfg.batch_size:
-                flush()
-        flush()
+                pending.append((batch, consumed))
+                batch = []
+                if len(pending) >= window:
+                    drain()
+        pending.append((batch, consumed))
+        drain()
         if state.pairs == 0:
             raise SafetylabError(
                 f"no valid pairs in {', '.join(map(str, cfg.inputs))}"

@@ -8,10 +8,13 @@ import typer
 
 from safetylab.cli_common import (
     CLASSIFIER,
+    ENGINE,
     JUDGE,
     JUDGE_KEY,
     JUDGE_URL,
     OLD_CLASSIFIER,
+    RAY_ADDRESS,
+    WORKERS,
     DefaultCommandGroup,
     classifier_dir,
 )
@@ -42,6 +45,9 @@ def run(
     judge: str | None = JUDGE,
     judge_base_url: str = JUDGE_URL,
     judge_api_key_env: str | None = JUDGE_KEY,
+    engine: str = ENGINE,
+    address: str | None = RAY_ADDRESS,
+    workers: int | None = WORKERS,
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT
@@ -59,9 +65,16 @@ def run(
     clash = [c for c in out_cols if c in df.columns]
     if clash:
         raise InputError(str(input), None, f"already has output column(s) {clash}; rename them")
-    clf = ResponseClassifier(classifier_dir(classifier, old_model))
-    with progress_bar("classifying", len(df), quiet) as advance:
-        preds = clf.predict(df[prompt_col].tolist(), df[response_col].tolist(), progress=advance)
+    heads = classifier_dir(classifier, old_model)
+    prompts, responses = df[prompt_col].tolist(), df[response_col].tolist()
+    if engine == "ray":
+        from safetylab.classify.parallel import predict_on_ray
+
+        preds = predict_on_ray(heads, prompts, responses, workers, address)
+    else:
+        clf = ResponseClassifier(heads)
+        with progress_bar("classifying", len(df), quiet) as advance:
+            preds = clf.predict(prompts, responses, progress=advance)
     recs = [j.to_record() for j in preds]
     for c in out_cols:
         df[c] = [r[c] for r in recs]
