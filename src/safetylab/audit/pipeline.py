@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -251,9 +251,13 @@ class Auditor:
         )
         harm, p_last = self.fz.conversation_harm(humans)
         (judg, feats), p_answer, prompt_groups, chosen_groups, rejected_groups = side.result()
+        single = [len(h) == 1 for h in humans] * 2
         evidence = [
-            AnswerEvidence.from_features(j, x, clf.rules.names, not a.strip())
-            for j, x, a in zip(judg, feats, answers, strict=True)
+            replace(
+                AnswerEvidence.from_features(j, x, clf.rules.names, not a.strip(), a),
+                single_turn=one,
+            )
+            for j, x, a, one in zip(judg, feats, answers, single, strict=True)
         ]
         return BatchEvidence(
             firsts,
