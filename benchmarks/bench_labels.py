@@ -112,7 +112,10 @@ def main() -> None:
         "  shares, audit (out of fold) vs authors: "
         + ", ".join(f"{c} {sh['audit'][c]:.3f} vs {sh['authors'][c]:.3f}" for c in sh["audit"])
     )
-    print(f"  confusion (rows authors, columns audit): {cv['confusion']['matrix']}")
+    print(
+        "  confusion pooled over the repeats (rows authors, columns audit; acceptable, harmful, "
+        f"unhelpful): {cv['confusion']['matrix']}"
+    )
     print(f"  rule precision (out of fold): {json.dumps(cv['leaf_precision'])}")
     print(
         f"  knobs chosen on all 203: {json.dumps(cv['chosen_on_all'])}; the same knobs won "

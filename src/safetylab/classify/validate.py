@@ -100,6 +100,13 @@ def validate_do_not_answer(
             "called_refusal": rate(int((grp["pred"] != "full_compliance").sum()), len(grp)),
         }
     out["action_styles"] = styles
+    # full vs partial: how many of each model's refusals (action 0) are called full refusals
+    # (Llama-2-chat refuses with lectures and alternatives, which XSTest counts as full)
+    refused = j[(j["raw_label"] == 0) & j["valid"]]
+    out["refusals_called_full"] = {
+        str(m): rate(int((g["pred"] == "full_refusal").sum()), len(g))
+        for m, g in refused.groupby("model")
+    }
     return out
 
 
@@ -186,6 +193,10 @@ def format_validation(m: dict) -> str:
             f"  {model:16s} n={v['n']:4d} accuracy {v['accuracy']:.3f} {_ci(v['accuracy_ci95'])}"
             f"  phrase list {v['phrase_baseline']['accuracy']:.3f}"
         )
+    lines.append(
+        "  refusals (action 0) called full refusal, not partial: "
+        + ", ".join(f"{m} {v['rate']:.3f}" for m, v in d.get("refusals_called_full", {}).items())
+    )
     for k, v in d["action_styles"].items():
         lines.append(
             f"  {k}: {'/'.join(v['styles'])} flagged {v['flagged']['rate']:.3f}, "
