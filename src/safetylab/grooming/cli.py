@@ -1,4 +1,4 @@
-"""`safetylab grooming simulate|train|evaluate`."""
+"""`safetylab grooming simulate|train|evaluate|privacy`."""
 
 from __future__ import annotations
 
@@ -124,6 +124,12 @@ def train_cmd(
     m = run(chats, cfg, mode, window, metric_dp, engine, batched, load_seconds=load_seconds)
     if m is None:  # another rank of a torchrun job: rank 0 writes and reports
         return
+    # what `grooming privacy` re-reads: the chats, and which of their users took part
+    m.data["input"] = {
+        "path": str(data.resolve()),
+        "truth": str(truth.resolve()) if truth else None,
+        "num_clients": num_clients,
+    }
     t0 = time.perf_counter()
     report = build_report(out)
     m.seconds.report = round(time.perf_counter() - t0, 1)
@@ -172,3 +178,69 @@ def evaluate_cmd(
         console.print(f"wrote {out}")
     if report:
         console.print(f"wrote {build_report(runs[0], list(runs[1:]))}")
+
+
+@app.command("privacy")
+def privacy_cmd(
+    run: Path = typer.Argument(..., help="A federated run directory from `grooming train`."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write privacy.json here (default: the run directory)."
+    ),
+    eta: list[float] | None = typer.Option(
+        None,
+        "--eta",
+        help="Metric-DP epsilons to sweep (repeat); default a span from near "
+        "chance to all re-identified, plus the run's own.",
+    ),
+    text: list[str] | None = typer.Option(
+        None,
+        "--text",
+        help="Text the embedding attacks use (repeat): chats (the run's), "
+        "diasafety, hh (real dialogue; need SAFETYLAB_DATA). Default: all three.",
+    ),
+    pool: int = typer.Option(1000, help="Candidates of the re-identification attack."),
+    texts: int = typer.Option(4000, help="Messages per text source for the inverter."),
+    members: int = typer.Option(
+        300, help="Members (and non-members) the membership attack scores."
+    ),
+    shadows: int = typer.Option(4, help="K shadow federations of the reference-model attack."),
+    canaries: int = typer.Option(200, help="Canary clients (half inserted)."),
+    alpha: float = typer.Option(0.05, help="One-sided level of the empirical epsilon bound."),
+    chats: Path | None = typer.Option(
+        None, help="The chats the run read, if they moved since (default: from metrics.json)."
+    ),
+    truth: Path | None = typer.Option(None, help="PAN12 predator ids, with --chats for XML."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Attack a finished run: metric-DP re-identification and word recovery, user membership,
+    gradient inversion, and an empirical epsilon from canaries beside the accountant's."""
+    from safetylab.grooming.privacy import TEXT_SOURCES, PrivacyConfig, run_privacy
+
+    cfg = PrivacyConfig(
+        run=run,
+        out=out,
+        etas=tuple(eta) if eta else None,
+        sources=tuple(text) if text else TEXT_SOURCES,
+        pool=pool,
+        texts=texts,
+        members=members,
+        shadows=shadows,
+        canaries=canaries,
+        alpha=alpha,
+        chats=chats,
+        truth=truth,
+        seed=seed,
+    )
+    r = run_privacy(cfg)
+    e = r.empirical_epsilon
+    bound = "-" if e.lower_bound is None else f"{e.lower_bound:.2f}"
+    acc = "none (no DP-FedAvg)" if e.accountant_epsilon is None else f"{e.accountant_epsilon:.2f}"
+    console.print(
+        f"gradient inversion: |cosine| {r.gradient_inversion['fedavg']['mean_cosine']:.3f} "
+        f"(FedAvg), {r.gradient_inversion['dp_sgd']['mean_cosine']:.3f} (DP-SGD)"
+    )
+    console.print(
+        f"empirical epsilon >= {bound} ({1 - e.alpha:.0%} confidence, {e.canaries} canaries); "
+        f"accountant {acc}"
+    )
+    console.print(f"wrote {(out or run) / 'privacy.json'} ({r.seconds['total']:.0f} s)")

@@ -3,12 +3,14 @@ and the privacy/utility table across runs (`grooming evaluate` compares several)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from safetylab.report import lines_with_ci, render
 from safetylab.report.builder import _plt, _png
 from safetylab.results import GroomingSummary
+from safetylab.results.privacy import PrivacyReport
 
 
 def _setting(m: GroomingSummary) -> str:
@@ -76,6 +78,7 @@ def build_report(out: Path, compare: list[Path] | None = None) -> Path:
         ax.set_ylabel("chats")
         plots["latency"] = _png(fig)
     rows = tradeoff_rows([out, *(compare or [])])
+    privacy = _privacy_section(out, plots)
     return render(
         "grooming.html.j2",
         out / "report.html",
@@ -84,4 +87,41 @@ def build_report(out: Path, compare: list[Path] | None = None) -> Path:
         hist=hist,
         plots=plots,
         rows=rows,
+        privacy=privacy,
     )
+
+
+def _privacy_section(out: Path, plots: dict[str, str]) -> PrivacyReport | None:
+    """privacy.json's figures as plots: re-identification against metric-DP noise per text
+    source, and the membership attacks' ROC curves."""
+    path = out / PrivacyReport.FILE
+    if not path.exists():
+        return None
+    r = PrivacyReport.read(path)
+    series: dict[str, tuple[Sequence[float], Sequence[float | None], Sequence[Sequence[Any]]]] = {}
+    for source in r.metric_dp.median_distance:
+        rows = [x for x in r.metric_dp.reidentification if x.source == source]
+        series[f"{source} (pool {rows[0].pool})"] = (
+            [x.eta for x in rows],
+            [x.top1 for x in rows],
+            [x.top1_ci95 for x in rows],
+        )
+    eta = r.metric_dp.run_eta
+    plots["reid"] = lines_with_ci(
+        series,
+        "Top-1 re-identification of noisy message vectors",
+        "metric-DP eta (log scale)",
+        "top-1",
+        logx=True,
+        mark=(eta, f"this run's eta = {eta:g}") if eta else None,
+    )
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    for name, a in (("loss", r.membership.loss), ("reference", r.membership.reference)):
+        ax.plot(a.roc["fpr"], a.roc["tpr"], label=f"{name} (AUC {a.auc:.2f})")
+    ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls="--")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right")
+    plots["membership"] = _png(fig)
+    return r

@@ -95,8 +95,11 @@ def lines_with_ci(
     xlabel: str,
     ylabel: str,
     ylim: tuple[float, float] | None = (0, 1),
+    logx: bool = False,
+    mark: tuple[float, str] | None = None,
 ) -> str:
-    """One line per series: name -> (x, y, [[lo, hi], ...]); CIs drawn as bands where known."""
+    """One line per series: name -> (x, y, [[lo, hi], ...]); CIs drawn as bands where known;
+    `mark`: a vertical line at x with its label."""
     plt = _plt()
     import numpy as np
 
@@ -110,6 +113,10 @@ def lines_with_ci(
             ax.fill_between(x, lo, hi, alpha=0.2)
     if ylim:
         ax.set_ylim(*ylim)
+    if logx:
+        ax.set_xscale("log")
+    if mark:
+        ax.axvline(mark[0], color="#c44e52", ls="--", lw=1, label=mark[1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)

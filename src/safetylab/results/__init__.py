@@ -13,6 +13,7 @@ from safetylab.results.audit import AuditSummary
 from safetylab.results.base import PPIEstimate, Rate, Result
 from safetylab.results.finetune import ExperimentSummary
 from safetylab.results.grooming import GroomingSummary
+from safetylab.results.privacy import PrivacyReport
 from safetylab.results.probe import ProbeSummary
 
 ALL: dict[str, type[Result]] = {
@@ -20,6 +21,7 @@ ALL: dict[str, type[Result]] = {
     "probe-summary": ProbeSummary,
     "experiment-summary": ExperimentSummary,
     "grooming-metrics": GroomingSummary,
+    "grooming-privacy": PrivacyReport,
     "annotation-task": AnnotationTask,
 }
 
@@ -30,6 +32,7 @@ __all__ = [
     "ExperimentSummary",
     "GroomingSummary",
     "PPIEstimate",
+    "PrivacyReport",
     "ProbeSummary",
     "Rate",
     "Result",
