@@ -116,6 +116,6 @@ def test_mock_backend_serves_a_probe_without_a_server(tmp_path) -> None:  # type
     import json
 
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert s["groups"]["religion:muslim"]["refusal_rate"] > s["groups"]["none"]["refusal_rate"]
+    assert s["groups"]["religion:muslim"]["refusal_rate"] > s["groups"]["control"]["refusal_rate"]
     r = run_cli("probe", "--model", "mock/demo", "--out", str(tmp_path / "p"), "-M", "nope=1")
     assert r.returncode == 2 and "unknown -M ['nope']" in r.stderr

@@ -169,6 +169,8 @@ def test_dp_sgd_dp_fedavg_and_secagg(chats_file: Path, tmp_path: Path) -> None:
 def test_engines_agree(chats_file: Path, tmp_path: Path) -> None:
     """The same small federation (60 users, 3 rounds, the same cohorts, no DP) through Flower,
     pfl, and pfl with batched local training: the same global weights, the same warnings."""
+    import asyncio
+
     from safetylab.grooming.corpus import load_corpus
     from safetylab.grooming.fl import FLConfig, simulate
     from safetylab.grooming.metrics import warning_latency
@@ -176,6 +178,7 @@ def test_engines_agree(chats_file: Path, tmp_path: Path) -> None:
     from safetylab.grooming.pfl_engine import simulate_pfl
     from safetylab.grooming.pipeline import prepare
 
+    asyncio.run(asyncio.sleep(0))  # as a probe run earlier in the process leaves it: no loop
     store, data, info = prepare(load_corpus(chats_file), tmp_path / "prep", 50, None, 0)
     assert info["client_users"] == 60
     runs = {}
@@ -383,23 +386,14 @@ def _datapack(path: Path, n: int) -> Path:
     return path
 
 
-def test_datapack_loader_is_linear(tmp_path: Path) -> None:
-    """Every chat records its source line; finding them once per chat from the file's start was
-    quadratic (minutes at 8,000 chats). 4x the chats must cost about 4x the time, not 16x."""
-    import time
-
+def test_datapack_loader_records_source_lines(tmp_path: Path) -> None:
+    """Every chat records its source line, found in one pass (the per-chat search from the
+    file's start was quadratic: minutes at 8,000 chats; its speed is in benchmarks/bench_cli)."""
     from safetylab.grooming.corpus import load_datapack
 
-    def seconds(n: int) -> float:
+    for n in (1, 3, 20_000):
         p = _datapack(tmp_path / f"{n}.json", n)
-        best = math.inf
-        for _ in range(2):
-            t0 = time.perf_counter()
-            chats = list(load_datapack(p))
-            best = min(best, time.perf_counter() - t0)
-        assert len(chats) == n and chats[-1].source == f"{p}:{3 + 39 * (n - 1)}"
-        return best
-
-    small, large = seconds(5_000), seconds(20_000)
-    print(f"datapack load: 5,000 chats {small:.2f} s, 20,000 chats {large:.2f} s")
-    assert large / small <= 5, (small, large)
+        chats = list(load_datapack(p))
+        assert len(chats) == n
+        assert [c.source for c in chats[:2]] == [f"{p}:{3 + 39 * i}" for i in range(min(n, 2))]
+        assert chats[-1].source == f"{p}:{3 + 39 * (n - 1)}"

@@ -113,7 +113,8 @@ def test_probe_with_people_labels(tmp_path: Path) -> None:
     out = tmp_path / "p"
     with BackgroundServer(ServerState(latency=0.0)) as srv:
         args = ["probe", "--model", "openai/fake", "--base-url", srv.base_url, "--out", str(out),
-                "--groups", "religion:muslim,gender:women", "--quiet", "--samples", "3"]  # fmt: skip  # noqa: E501
+                "--groups", "religion:muslim,gender:women", "--quiet", "--samples", "3",
+                "--temperature", "0.7"]  # fmt: skip
         assert run_cli(*args).returncode == 0
         resp = pd.read_json(out / "responses.jsonl", lines=True, dtype={"id": str})
         # people label 60 % of answers; they call every "I can't speak for everyone" a refusal

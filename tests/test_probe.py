@@ -270,7 +270,7 @@ def test_inspect_export_and_log_replay(tmp_path: Path) -> None:
     samples = [json.loads(x) for x in (tmp_path / "probe.jsonl").read_text().splitlines()]
     assert len(samples) == 36 and {"id", "input", "target", "metadata"} <= set(samples[0])
     task = (tmp_path / "probe_task.py").read_text()
-    assert 'json_dataset("probe.jsonl")' in task
+    assert 'json_dataset(str(Path(__file__).with_name("probe.jsonl")))' in task  # beside it
     # a log as inspect writes it, answering every sample
     log = EvalLog(
         eval=EvalSpec(

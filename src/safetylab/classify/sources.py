@@ -9,7 +9,6 @@ every source alike. Label mappings and licence-driven use come from `data/source
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -18,23 +17,11 @@ from typing import Any
 import pandas as pd
 
 from safetylab.errors import SafetylabError
+from safetylab.io.shared_data import data_root
 from safetylab.lexicon import load_yaml
 
 SPEC_FILE = Path(__file__).parent / "data" / "sources.yaml"
 COLUMNS = ["source", "model", "prompt", "response", "label", "refused", "raw_label", "use"]
-
-
-def data_root() -> Path:
-    """`SAFETYLAB_DATA`, else the `shared/data` folder beside the checkout."""
-    env = os.environ.get("SAFETYLAB_DATA")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for up in here.parents:
-        cand = up.parent / "shared" / "data"
-        if cand.is_dir():
-            return cand
-    return Path("../shared/data")
 
 
 @lru_cache(maxsize=1)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# A random model with tied embeddings repeats the prompt's last token; ending the generation
+# prompt on a word ("... assistant says") keeps its answers words, which the probe classifies,
+# rather than punctuation, which it rightly counts as invalid.
 CHAT_TEMPLATE = (
-    "{% for m in messages %}[unused1] {{ m['role'] }} : {{ m['content'] }} [SEP] {% endfor %}"
-    "{% if add_generation_prompt %}[unused1] assistant : {% endif %}"
+    "{% for m in messages %}[unused1] {{ m['role'] }} says {{ m['content'] }} [SEP] {% endfor %}"
+    "{% if add_generation_prompt %}[unused1] assistant says {% endif %}"
 )
 
 

@@ -37,6 +37,17 @@ from safetylab.grooming.rounds import (
 )
 
 
+def _ensure_event_loop() -> None:
+    """pfl asks for the current event loop; an earlier `asyncio.run` in this process (a probe
+    through the Python API) leaves none set, and pfl would stop with "no current event loop"."""
+    import asyncio
+
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def simulate_pfl(
     cfg: FLConfig, data: ServerData, batched: bool = False
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -57,6 +68,7 @@ def simulate_pfl(
         from safetylab.errors import SafetylabError
 
         raise SafetylabError("--batched trains without DP-SGD; drop one of the two")
+    _ensure_event_loop()
     store = FeatureStore(Path(cfg.store))
     n = len(store)
     k = cohort_size(n, cfg.fraction_fit, cfg.min_fit_clients)

@@ -155,13 +155,16 @@ def texts_of(source: str, run: RunData) -> list[str]:
     replies), or the turns of HH-RLHF transcripts (human and assistant)."""
     if source == "chats":
         return sorted({m.text.strip() for c in run.chats for m in c.messages if m.text.strip()})
-    from safetylab.classify.sources import data_root
+    from safetylab.io.shared_data import data_root
 
     if source == "diasafety":
-        from safetylab.classify import sources
-
-        df = sources.diasafety("train")
-        return sorted({t.strip() for t in [*df["prompt"], *df["response"]] if t.strip()})
+        path = data_root() / "response-labels" / "diasafety" / "train.json"
+        if not path.exists():
+            raise SafetylabError(f"{path}: DiaSafety is not here; set SAFETYLAB_DATA or drop it")
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return sorted(
+            {str(t).strip() for r in rows for t in (r["context"], r["response"]) if str(t).strip()}
+        )
     import gzip
 
     from safetylab.io.hh import parse_transcript

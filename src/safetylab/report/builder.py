@@ -125,12 +125,15 @@ def lines_with_ci(
 
 
 def heatmap(table: Mapping[str, Mapping[str, float | None]], title: str) -> str:
-    """Rows x columns of rates (None shown blank) as an annotated heatmap; returns a data URI."""
+    """Rows x columns of rates (None shown blank) as an annotated heatmap; returns a data URI,
+    or "" when there is nothing to draw (every answer invalid)."""
+    rows = list(table)
+    cols = sorted({c for r in table.values() for c in r})
+    if not rows or not cols:
+        return ""
     plt = _plt()
     import numpy as np
 
-    rows = list(table)
-    cols = sorted({c for r in table.values() for c in r})
     m = np.array(
         [[np.nan if table[r].get(c) is None else table[r][c] for c in cols] for r in rows],
         dtype=float,

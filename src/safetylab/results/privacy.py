@@ -106,7 +106,7 @@ class PrivacyReport(Result):
 
     SCHEMA_VERSION = 1
     FILE: ClassVar[str] = "privacy.json"
-    run: str
+    run: str = Field(description="The grooming run directory attacked.")
     metric_dp: MetricDP
     membership: Membership
     gradient_inversion: dict[str, Any] = Field(
@@ -115,5 +115,8 @@ class PrivacyReport(Result):
     )
     empirical_epsilon: EmpiricalEpsilon
     epsilons: list[EpsilonMeaning] = Field(description="Every epsilon of the run, and its unit.")
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(
+        description="The `grooming privacy` settings (pool, texts, members, shadows, canaries, "
+        "alpha, seed, ...)."
+    )
     seconds: dict[str, float] = Field(description="Wall time per part.")
