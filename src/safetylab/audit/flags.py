@@ -51,7 +51,10 @@ class DuplicateIndex:
         return m
 
     def check_add(self, key: str, request: str, phash: bytes) -> tuple[str | None, str | None]:
-        """Return (exact_duplicate_of, near_duplicate_of) for this pair, then index it."""
+        """Return (exact_duplicate_of, near_duplicate_of) for this pair, then index it. Only a
+        request with no near duplicate yet joins the LSH index (one representative per group):
+        a file of near-identical requests would otherwise make every query return every earlier
+        one, quadratic in the group's size."""
         exact = self.exact.get(phash)
         if exact is None:
             self.exact[phash] = key
@@ -61,7 +64,7 @@ class DuplicateIndex:
             hits = self.lsh.query(m)
             if hits:
                 near = min(hits, key=_order)
-            if key not in self.lsh:
+            elif key not in self.lsh:
                 self.lsh.insert(key, m)
         return exact, near
 

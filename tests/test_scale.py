@@ -1,9 +1,8 @@
-"""Scale: each capability's per-record paths at two sizes, 4x apart. Linear work costs about
-4x; a path that rescans its input per record (the datapack loader did: minutes at 8,000 chats)
-costs 16x. Prints one line per path; a ratio above 5 is marked.
-
-    python benchmarks/bench_scale.py
-"""
+"""Scale guards: each capability's per-record paths at two sizes, 4x apart. Linear work costs
+about 4x; a path that rescans its input per record (the datapack loader did: minutes at 8,000
+chats) costs 16x and fails here, loudly, instead of in a user's run. Times are this process's CPU
+time (`time.process_time`, best of 3), so other work on a shared machine does not move them; the
+ratio and budgets are generous on purpose. Speed itself is measured in benchmarks/."""
 
 from __future__ import annotations
 
@@ -15,29 +14,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RATIO = 5.0  # 4x the records should cost at most about 5x the time
+from tests.conftest import write_jsonl
+
+RATIO = 8.0  # 4x the records may cost at most 8x the time (quadratic: 16x)
 
 
-def _best_of(f: Callable[[], object], runs: int = 2) -> float:
+def _best_of(f: Callable[[], object], runs: int = 3) -> float:
     best = float("inf")
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         f()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
 def _scales(name: str, make: Callable[[int], Callable[[], object]], n: int, budget: float) -> None:
     small, large = _best_of(make(n)), _best_of(make(4 * n))
-    ratio = large / max(small, 1e-3)
-    flag = "  <-- superlinear" if ratio > RATIO else ""
-    over = f"  <-- over {budget} s" if large > budget else ""
-    print(f"{name}: {n} in {small:.2f} s, {4 * n} in {large:.2f} s ({ratio:.1f}x){flag}{over}")
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
+    print(f"{name}: {n} in {small:.2f} s, {4 * n} in {large:.2f} s ({large / small:.1f}x)")
+    assert large <= budget, f"{name}: {large:.1f} s for {4 * n} records (budget {budget} s)"
+    assert large / max(small, 1e-3) <= RATIO, f"{name}: {large / small:.1f}x for 4x the records"
 
 
 def _rows(n: int) -> list[dict]:
@@ -50,7 +45,7 @@ def _rows(n: int) -> list[dict]:
     ]
 
 
-def bench_readers_scale(tmp_path: Path) -> None:
+def test_readers_scale(tmp_path: Path) -> None:
     from safetylab.io.readers import iter_rows
 
     def make(n: int) -> Callable[[], object]:
@@ -62,7 +57,7 @@ def bench_readers_scale(tmp_path: Path) -> None:
     _scales("jsonl + csv readers", make, 10_000, 30)
 
 
-def bench_duplicate_index_scales() -> None:
+def test_duplicate_index_scales() -> None:
     from safetylab.audit.flags import DuplicateIndex, pair_hash
 
     def make(n: int) -> Callable[[], object]:
@@ -78,7 +73,7 @@ def bench_duplicate_index_scales() -> None:
     _scales("audit duplicate index", make, 2_500, 60)
 
 
-def bench_classifier_scales() -> None:
+def test_classifier_scales() -> None:
     from safetylab.classify import ResponseClassifier
 
     clf = ResponseClassifier()
@@ -95,7 +90,7 @@ def bench_classifier_scales() -> None:
     _scales("response classifier", make, 2_000, 60)
 
 
-def bench_probe_summary_scales() -> None:
+def test_probe_summary_scales() -> None:
     from safetylab.probe.analysis import summarize
 
     rng = np.random.default_rng(0)
@@ -120,7 +115,7 @@ def bench_probe_summary_scales() -> None:
     _scales("probe summary", make, 2_000, 60)
 
 
-def bench_grooming_datapack_scales(tmp_path: Path) -> None:
+def test_grooming_datapack_scales(tmp_path: Path) -> None:
     from safetylab.grooming.corpus import load_datapack
 
     def make(n: int) -> Callable[[], object]:
@@ -130,18 +125,3 @@ def bench_grooming_datapack_scales(tmp_path: Path) -> None:
         return lambda: list(load_datapack(p))
 
     _scales("grooming datapack", make, 2_000, 30)
-
-
-def main() -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        bench_readers_scale(Path(d))
-        bench_duplicate_index_scales()
-        bench_classifier_scales()
-        bench_probe_summary_scales()
-        bench_grooming_datapack_scales(Path(d))
-
-
-if __name__ == "__main__":
-    main()
