@@ -3,6 +3,7 @@ into a fresh virtual environment it classifies a file, and torch does not come w
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,14 +38,24 @@ def test_core_wheel_installs_without_torch_and_classifies(tmp_path: Path) -> Non
     ):
         assert needed in names, needed
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # the fresh venv must see only itself: an earlier in-process Ray or Flower run can leave
+    # PYTHONPATH pointing into the test environment's site-packages
+    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    clean = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PIP_")}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=clean)
     pip = venv / "bin" / "pip"
     r = subprocess.run(
-        [str(pip), "install", "-q", str(wheel)], capture_output=True, text=True, timeout=1200
+        [str(pip), "install", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=clean,
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    listed = subprocess.run([str(pip), "list"], capture_output=True, text=True).stdout.lower()
-    assert "\ntorch " not in listed and "sentence-transformers" not in listed
+    proc = subprocess.run([str(pip), "list"], capture_output=True, text=True, env=clean)
+    listed = proc.stdout.lower()
+    why = subprocess.run([str(pip), "show", "torch"], capture_output=True, text=True, env=clean)
+    assert "\ntorch " not in listed and "sentence-transformers" not in listed, why.stdout
     src = tmp_path / "answers.csv"
     src.write_text(
         "prompt,completion\n"
@@ -54,14 +65,14 @@ def test_core_wheel_installs_without_torch_and_classifies(tmp_path: Path) -> Non
     out = tmp_path / "labelled.csv"
     r = subprocess.run(
         [str(venv / "bin" / "safetylab"), "classify", str(src), "-o", str(out)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env=clean,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     text = out.read_text()
     assert "full_compliance" in text and "full_refusal" in text
     r = subprocess.run(
         [str(venv / "bin" / "safetylab"), "audit", str(src), "--out", str(tmp_path / "a")],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=clean,
     )  # fmt: skip
     assert r.returncode == 2 and "pip install 'safetylab[audit]'" in r.stderr, r.stderr
     site = next((venv / "lib").glob("python3*/site-packages"))
