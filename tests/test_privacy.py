@@ -180,3 +180,21 @@ def test_privacy_errors(runs: dict[str, Path], tmp_path: Path) -> None:
     assert r.returncode == 2 and "nope.json" in r.stderr
     r = run_cli("grooming", "privacy", str(tmp_path))
     assert r.returncode == 2 and str(tmp_path) in r.stderr
+
+
+def test_default_sweep_without_shared_data(
+    runs: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """Installed without ../shared/data: the default sweep measures the run's own chats and says
+    which real-text sources it left out; naming one with --text that is missing is an error."""
+    monkeypatch.setenv("SAFETYLAB_DATA", str(tmp_path / "none"))
+    r = run_cli("grooming", "privacy", str(runs["plain"]), "--out", str(tmp_path / "o"),
+                "--texts", "200", "--pool", "100", "--members", "20", "--shadows", "1",
+                "--canaries", "40", "--eta", "50")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "diasafety left out" in r.stderr and "hh left out" in r.stderr
+    rep = json.loads((tmp_path / "o" / "privacy.json").read_text())
+    assert set(rep["metric_dp"]["texts"]) == {"chats"}
+    r = run_cli("grooming", "privacy", str(runs["plain"]), "--out", str(tmp_path / "p"),
+                "--text", "hh")  # fmt: skip
+    assert r.returncode == 2 and "HH-RLHF is not here" in r.stderr

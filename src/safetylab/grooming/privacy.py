@@ -181,6 +181,22 @@ def texts_of(source: str, run: RunData) -> list[str]:
     return sorted(out)
 
 
+def _shared() -> Path:
+    from safetylab.io.shared_data import data_root
+
+    return data_root()
+
+
+def _available(source: str) -> bool:
+    """Whether a real-text source is on this machine (the default sweep skips, and says so, what
+    is not; a source named with --text is required)."""
+    paths = {
+        "diasafety": _shared() / "response-labels" / "diasafety" / "train.json",
+        "hh": _shared() / "hh-rlhf" / "harmless-base-test.jsonl.gz",
+    }
+    return paths[source].exists()
+
+
 def _metric_dp(run: RunData, cfg: PrivacyConfig, rng: np.random.Generator) -> dict[str, Any]:
     from safetylab.embed import Embedder
 
@@ -194,6 +210,9 @@ def _metric_dp(run: RunData, cfg: PrivacyConfig, rng: np.random.Generator) -> di
     counts: dict[str, int] = {}
     dim = 0
     for source in cfg.sources:
+        if cfg.sources == TEXT_SOURCES and source != "chats" and not _available(source):
+            console.print(f"metric-DP: {source} left out (not in {_shared()}; set SAFETYLAB_DATA)")
+            continue
         texts = texts_of(source, run)
         order = rng.permutation(len(texts))[: max(cfg.texts, cfg.pool)]
         texts = [texts[i] for i in order]
