@@ -121,8 +121,9 @@ def token_recovery(
     xt = target_clean + metric_dp_noise(len(target_clean), eta, rng, dim)
     ya = labels(attacker_text)
     pred = _inverter(xa, ya, xt, int(rng.integers(1 << 31)))
-    # the same inverter with nothing to read: what word frequencies alone recover
-    prior = _inverter(np.zeros_like(xa), ya, np.zeros_like(xt), 0)
+    # the same inverter with nothing to read: what word frequencies alone recover (a zero input
+    # leaves only the biases, so one zero column and one target row say it for every row)
+    prior = np.repeat(_inverter(np.zeros((len(xa), 1)), ya, np.zeros((1, 1)), 0), len(xt), 0)
     # per target message: predicted words, correct ones, true words (all, and sensitive)
     true_sets = [words(t) for t in target_text]
     n_pred = pred.sum(1).astype(float)

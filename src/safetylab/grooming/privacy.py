@@ -150,17 +150,31 @@ def load_run(run: Path, chats_path: Path | None = None, truth: Path | None = Non
     )
 
 
+# where each real-text source lives under the shared data folder
+SOURCE_FILES = {
+    "diasafety": ("response-labels/diasafety/train.json", "DiaSafety"),
+    "hh": ("hh-rlhf/harmless-base-test.jsonl.gz", "HH-RLHF"),
+}
+
+
+def source_path(source: str) -> Path:
+    from safetylab.io.shared_data import data_root
+
+    return data_root() / SOURCE_FILES[source][0]
+
+
 def texts_of(source: str, run: RunData) -> list[str]:
     """Distinct messages of a source: the run's chats, DiaSafety's dialogue turns (contexts and
     replies), or the turns of HH-RLHF transcripts (human and assistant)."""
     if source == "chats":
         return sorted({m.text.strip() for c in run.chats for m in c.messages if m.text.strip()})
-    from safetylab.io.shared_data import data_root
-
+    path = source_path(source)
+    if not path.exists():
+        name = SOURCE_FILES[source][1]
+        raise SafetylabError(
+            f"{path}: {name} is not here; set SAFETYLAB_DATA or drop --text {source}"
+        )
     if source == "diasafety":
-        path = data_root() / "response-labels" / "diasafety" / "train.json"
-        if not path.exists():
-            raise SafetylabError(f"{path}: DiaSafety is not here; set SAFETYLAB_DATA or drop it")
         rows = json.loads(path.read_text(encoding="utf-8"))
         return sorted(
             {str(t).strip() for r in rows for t in (r["context"], r["response"]) if str(t).strip()}
@@ -169,9 +183,6 @@ def texts_of(source: str, run: RunData) -> list[str]:
 
     from safetylab.io.hh import parse_transcript
 
-    path = data_root() / "hh-rlhf" / "harmless-base-test.jsonl.gz"
-    if not path.exists():
-        raise SafetylabError(f"{path}: HH-RLHF is not here; set SAFETYLAB_DATA or drop --text hh")
     out: set[str] = set()
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -179,22 +190,6 @@ def texts_of(source: str, run: RunData) -> list[str]:
                 if turn.text.strip():
                     out.add(turn.text.strip())
     return sorted(out)
-
-
-def _shared() -> Path:
-    from safetylab.io.shared_data import data_root
-
-    return data_root()
-
-
-def _available(source: str) -> bool:
-    """Whether a real-text source is on this machine (the default sweep skips, and says so, what
-    is not; a source named with --text is required)."""
-    paths = {
-        "diasafety": _shared() / "response-labels" / "diasafety" / "train.json",
-        "hh": _shared() / "hh-rlhf" / "harmless-base-test.jsonl.gz",
-    }
-    return paths[source].exists()
 
 
 def _metric_dp(run: RunData, cfg: PrivacyConfig, rng: np.random.Generator) -> dict[str, Any]:
@@ -210,8 +205,10 @@ def _metric_dp(run: RunData, cfg: PrivacyConfig, rng: np.random.Generator) -> di
     counts: dict[str, int] = {}
     dim = 0
     for source in cfg.sources:
-        if cfg.sources == TEXT_SOURCES and source != "chats" and not _available(source):
-            console.print(f"metric-DP: {source} left out (not in {_shared()}; set SAFETYLAB_DATA)")
+        # the default sweep skips, and says so, a real-text source this machine lacks
+        if cfg.sources == TEXT_SOURCES and source != "chats" and not source_path(source).exists():
+            where = source_path(source).parent
+            console.print(f"metric-DP: {source} left out (not in {where}; set SAFETYLAB_DATA)")
             continue
         texts = texts_of(source, run)
         order = rng.permutation(len(texts))[: max(cfg.texts, cfg.pool)]
