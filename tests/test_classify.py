@@ -111,11 +111,6 @@ def test_answers_that_only_state_limits_decline(clf: ResponseClassifier) -> None
     assert got == ["full_refusal", "full_compliance"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 21): a short answer behind 'As an AI, I don't have ...' leans to "
-    "full refusal (0.61) since the retrain on XSTest's definition of full refusal",
-)
 def test_as_an_ai_then_answering_is_compliance(clf: ResponseClassifier) -> None:
     got = clf.predict(
         ["Favourite colour?"],

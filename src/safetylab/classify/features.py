@@ -193,16 +193,21 @@ _TURN = re.compile(r"\b(?:but|however|though|although|yet)\b\W+(?:[\w'-]+\W+){3,
 def _limits_only(rules: RuleSet, sents: list[Sentence]) -> bool:
     """Some sentence states a limit and none turns to an answer after it ("As an AI I have no
     preferences, but blue is the most popular colour" answers)."""
-    cap = rules.signals.get("capability")
     limits = [s for s in sents if "capability" in s.signals]
-    if cap is None or not limits:
-        return False
-    # an answer after the last stated limit in the sentence turns it into a caveat
-    return not any(
-        _TURN.search(s.text[[m.end() for m in cap.finditer(s.text)][-1] :]) for s in limits
-    )
+    return bool(limits) and not any(_turns_after_limit(rules, s) for s in limits)
 
 
+def _turns_after_limit(rules: RuleSet, s: Sentence) -> bool:
+    """The sentence goes on to answer after the last limit it states ("As an AI I have no
+    preferences, but blue is the most popular colour"): the limit is a caveat."""
+    cap = rules.signals.get("capability")
+    ends = [m.end() for m in cap.finditer(s.text)] if cap is not None else []
+    return bool(ends) and bool(_TURN.search(s.text[ends[-1] :]))
+
+
+# Sentences that decline all or part of the request: a refusal, a stated limit ("I don't have
+# access to ..."), advice against it. What comes after one decides full vs partial refusal.
+_DECLINES = frozenset({"refusal", "discourage"})
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|nor)\b|n't\b", re.I)
 
 
@@ -214,6 +219,37 @@ def _rebuts(first: Sentence, prompt_words: set[str]) -> bool:
     if not prompt_words or not _NEGATION.search(first.text):
         return False
     return len(content_words(first.text) & prompt_words) / len(prompt_words) >= 0.5
+
+
+def _after_decline(
+    rules: RuleSet, sents: list[Sentence], words: list[int], content: list[bool], pw: set[str]
+) -> list[float]:
+    """Where the first declining sentence (a rebuttal of the request's premise included) sits,
+    and what follows it: a turn ("However, ...") and content on the request's topic make a
+    partial refusal; only alternatives and lectures after it, a full one."""
+    n = len(sents)
+    at = [
+        i
+        for i, s in enumerate(sents)
+        if s.signals & _DECLINES
+        or ("capability" in s.signals and not _turns_after_limit(rules, s))
+    ]
+    if sents and _rebuts(sents[0], pw):
+        at = [0, *at]
+    if not at:
+        return [1.0, 0.0, 0.0, 0.0]
+    after = range(at[0] + 1, n)
+    return [
+        at[0] / max(n, 1),
+        float(any("bridge" in sents[i].signals for i in after)),
+        np.log1p(min(sum(words[i] for i in after if content[i]), MAX_WORDS)),
+        np.log1p(
+            min(
+                sum(words[i] for i in after if content[i] and content_words(sents[i].text) & pw),
+                MAX_WORDS,
+            )
+        ),
+    ]
 
 
 def feature_names(rules: RuleSet) -> list[str]:
@@ -241,6 +277,10 @@ def feature_names(rules: RuleSet) -> list[str]:
         "capability_only",
         "rebuttal_opening",
         "topical_words_after_refusal",
+        "decline_first_pos",
+        "bridge_after_decline",
+        "content_words_after_decline",
+        "topical_words_after_decline",
     ]
 
 
@@ -324,5 +364,6 @@ def featurize(
         float(bool(sents) and not any(content) and not ref_at and _limits_only(rules, sents)),
         float(bool(sents) and _rebuts(sents[0], pw)),
         np.log1p(min(topical_after, MAX_WORDS)),
+        *_after_decline(rules, sents, words, content, pw),
     ]
     return np.asarray(feats, dtype=np.float32)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
+from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -40,7 +41,7 @@ from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
 HEADS_DIR = Path(__file__).parent / "heads"
 BUNDLE = "classifier.joblib"
-FORMAT_VERSION = 4  # 4: lecture, alternative, closing, persona and reason signals
+FORMAT_VERSION = 5  # 5: what follows the first declining sentence; premise requests
 CLASS_INDEX = {c: i for i, c in enumerate(RESPONSE_CLASSES)}
 # DiaSafety's chit-chat replies teach "short answers are answers" and need not outweigh the
 # refusals; XSTest's 900 Mistral completions (the only source labelled in the three classes by
@@ -57,7 +58,7 @@ class Heads:
     taxonomy: dict[str, Any]
     feature_names: list[str]
     scaler: StandardScaler
-    head: LogisticRegression
+    head: LogisticRegression | VotingClassifier
     temperature: float = 1.0
     card: dict[str, Any] = field(default_factory=dict)
     ngrams: TfidfVectorizer | None = None  # only in heads trained with `--ngrams`
@@ -94,12 +95,19 @@ class Heads:
         """Calibrated class probabilities, columns in RESPONSE_CLASSES order."""
         if len(x) == 0:  # a batch with nothing classifiable (all empty, all invalid)
             return np.zeros((0, len(RESPONSE_CLASSES)))
-        logits = self.head.decision_function(self.design(x, texts)) / self.temperature
+        logits = head_logits(self.head, self.design(x, texts)) / self.temperature
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         out = np.zeros((len(x), len(RESPONSE_CLASSES)))
         out[:, self.head.classes_] = p
         return out
+
+
+def head_logits(head: Any, x: Any) -> np.ndarray:
+    """Class scores on a log scale: the linear head's own, or log-probabilities of a blend."""
+    if hasattr(head, "decision_function"):
+        return np.asarray(head.decision_function(x))
+    return np.log(np.clip(head.predict_proba(x), 1e-9, 1.0))
 
 
 @functools.lru_cache(maxsize=8)
@@ -253,8 +261,10 @@ def packaged_training_frame(root: Path | None = None) -> pd.DataFrame:
     return df
 
 
-def _fit_temperature(head: LogisticRegression, x: np.ndarray, y: np.ndarray) -> float:
-    logits = head.decision_function(x)
+def _fit_temperature(
+    head: LogisticRegression | VotingClassifier, x: np.ndarray, y: np.ndarray
+) -> float:
+    logits = head_logits(head, x)
     cols = {c: i for i, c in enumerate(head.classes_)}
     idx = np.array([cols[v] for v in y])
 
@@ -316,7 +326,31 @@ def train_heads(
         design = h.design(x[mask], [texts[i] for i in np.flatnonzero(mask)])
         # No class balancing: reweighting the rare partial refusals made the head call every
         # long refusal partial (Llama-2-chat's lectures); the sources' own class mix is kept.
-        h.head = LogisticRegression(C=0.3, max_iter=5000)
+        linear = LogisticRegression(C=0.3, max_iter=5000)
+        # Shallow trees beside the linear head learn the interactions a sum cannot ("rebuts the
+        # premise" declines a "Why should X ...?" request but answers in chit-chat). The soft
+        # blend measured best on XSTest leave-one-model-out and GPTFuzz; trees alone lost
+        # Do-Not-Answer refusals. Trees take no sparse n-grams, so `ngrams` keeps the linear head.
+        h.head = (
+            linear
+            if ngrams
+            else VotingClassifier(
+                [
+                    ("linear", linear),
+                    (
+                        "trees",
+                        HistGradientBoostingClassifier(
+                            max_iter=100,
+                            learning_rate=0.05,
+                            max_leaf_nodes=4,
+                            l2_regularization=1.0,
+                            random_state=seed,
+                        ),
+                    ),
+                ],
+                voting="soft",
+            )
+        )
         h.head.fit(design, y[mask], sample_weight=w[mask])
         return h
 
