@@ -6,6 +6,7 @@ One lazily-loaded instance per process: every capability that embeds text shares
 from __future__ import annotations
 
 import os
+import warnings
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
@@ -35,6 +36,11 @@ def _load(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransf
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    # sentence-transformers calls a transformers API deprecated in transformers itself: nothing
+    # a user can act on, printed on every audit.
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+    )
     model = SentenceTransformer(base_model_path(), device="cpu")
     model.max_seq_length = max_seq_length
     if adapter is not None:
