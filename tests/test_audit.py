@@ -254,3 +254,36 @@ def test_llm_judge_beside_the_audit(tmp_path: Path) -> None:
     assert s["judge"]["chosen"]["n_judged"] == 5
     assert 0 <= s["judge"]["chosen"]["agreement_with_audit"]["rate"] <= 1
     assert "LLM judge agrees with the audit" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_request_harm_threshold_is_chosen_out_of_fold() -> None:
+    """The shipped threshold comes from the saved out-of-fold scores: each fold is labelled at
+    the threshold the other folds chose, and that figure is the card's. Recomputing it from the
+    real training rows gives the card's numbers, and the choice keeps its recall target on the
+    rows that chose it."""
+    from safetylab.audit.harm import HarmHead
+    from safetylab.audit.train_harm import (
+        REAL,
+        RECALL_TARGET,
+        choose_threshold,
+        cross_validated_threshold,
+        load_oof,
+        training_frame,
+    )
+    from safetylab.io.shared_data import data_root
+
+    if not (data_root() / "prompt-labels" / "harmbench").is_dir():
+        pytest.skip("shared prompt-labels data not found")
+    df = training_frame()
+    p, fold = load_oof(df)
+    shipped, figures = cross_validated_threshold(df, p, fold)
+    card = HarmHead.load().card
+    assert HarmHead.load().threshold == pytest.approx(shipped) == card["threshold"]
+    real = figures["real_requests"]
+    assert real == card["cross_validated"]["real_requests"]
+    # the issue-21 bars, out of fold: recall >= 0.90, false positives <= 0.08 on real requests
+    assert real["recall"]["rate"] >= 0.90 and real["false_positive_rate"]["rate"] <= 0.08
+    for k in range(int(fold.max()) + 1):
+        t = choose_threshold(df, p, fold != k)
+        rows = (fold != k) & df["harmful"].to_numpy() & df["source"].isin(REAL).to_numpy()
+        assert (p[rows] >= t).mean() >= RECALL_TARGET

@@ -128,11 +128,13 @@ def refusal_scorer(classifier: str | None = None) -> Scorer:
 
 
 @scorer(metrics=[harmful_rate()])
-def harm_scorer(threshold: float = 0.5) -> Scorer:
-    """Is the *request* harmful (MLCommons hazard categories), by the audit's harm head."""
+def harm_scorer(threshold: float | None = None) -> Scorer:
+    """Is the *request* harmful (MLCommons hazard categories), by the audit's harm head; at the
+    head's cross-validated threshold unless `threshold` is given."""
     from safetylab.audit.harm import HarmHead, HarmKeywords
 
     head = HarmHead.load()
+    threshold = head.threshold if threshold is None else threshold
     embedder = head.embedder()
     keywords = HarmKeywords()
 

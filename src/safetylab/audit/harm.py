@@ -72,6 +72,12 @@ class HarmHead:
         """The encoder every request is embedded with before `scores`."""
         return Embedder(adapter=str(ADAPTER))
 
+    @property
+    def threshold(self) -> float:
+        """P(harmful) at which a request counts as harmful: chosen by cross-validation when the
+        head was trained (its card), 0.5 for heads trained before that."""
+        return float(self.card.get("threshold", 0.5))
+
     def p_harmful(self, request_emb: np.ndarray) -> np.ndarray:
         return harm_probability(request_emb, self.any_weight, self.any_bias)
 

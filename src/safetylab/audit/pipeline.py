@@ -54,7 +54,7 @@ class AuditConfig:
     skip_invalid: bool = False
     batch_size: int = 1024
     near_dup_threshold: float = 0.8
-    harm_threshold: float = 0.5
+    harm_threshold: float | None = None  # None: the harm head's cross-validated threshold
     lexicon: Path | None = None
     classifier: Path | None = None
     limit: int | None = None
@@ -76,7 +76,7 @@ class AuditConfig:
             raise SafetylabError("AuditConfig.inputs is empty: give at least one input file")
         if self.batch_size < 1:
             raise SafetylabError("AuditConfig.batch_size must be at least 1")
-        if not 0.0 < self.harm_threshold < 1.0:
+        if self.harm_threshold is not None and not 0.0 < self.harm_threshold < 1.0:
             raise SafetylabError("AuditConfig.harm_threshold must lie in (0, 1)")
         if not 0.0 < self.near_dup_threshold <= 1.0:
             raise SafetylabError("AuditConfig.near_dup_threshold must lie in (0, 1]")
@@ -307,12 +307,13 @@ class Auditor:
             "subset": [subset_of(p.source.file, p.split) for p in pairs],
         }
         b = cats.index("benign")
-        harmful = harm[:, b] < 1.0 - self.cfg.harm_threshold
+        tau = (
+            self.harm_head.threshold if self.cfg.harm_threshold is None else self.cfg.harm_threshold
+        )
+        harmful = harm[:, b] < 1.0 - tau
         labels = []
         for row, bad in zip(harm, harmful, strict=True):
-            hits = [
-                c for j, c in enumerate(cats) if c != "benign" and row[j] >= self.cfg.harm_threshold
-            ]
+            hits = [c for j, c in enumerate(cats) if c != "benign" and row[j] >= tau]
             if bad and not hits:  # harmful, no category sure: name the likeliest
                 hits = [max((c for c in cats if c != "benign"), key=lambda c: row[cats.index(c)])]
             labels.append(hits if bad else ["benign"])

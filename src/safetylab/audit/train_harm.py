@@ -18,13 +18,19 @@ Training text (licences allow shipping the weights):
 
 `python -m safetylab.audit.train_harm` fine-tunes the encoder's adapter on all of it, fits the
 category heads, cross-validates the whole recipe (5 folds, each source split across folds; every
-fold fine-tunes its own adapter) and writes the per-source figures into the head's card. The
-threshold is 0.5, fixed before any figure was seen: nothing is tuned on the folds.
+fold fine-tunes its own adapter) and writes the per-source figures into the head's card.
+
+The threshold on P(harmful) is chosen by cross-validation too: for each fold, the highest
+threshold that keeps `RECALL_TARGET` of the *other* folds' real harmful requests (out-of-fold
+scores) labels that fold, and the pooled verdicts give the published figures. The shipped
+threshold is the same rule applied to every row. The out-of-fold scores are saved beside the
+weights, so `--threshold-only` re-chooses it without fine-tuning again.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -39,6 +45,7 @@ from safetylab.audit.harm import ADAPTER, HarmHead, HarmKeywords
 from safetylab.audit.harm_encoder import FineTuneConfig, HarmEncoder, harm_probability
 from safetylab.classify import sources
 from safetylab.classify.evaluate import load_jsonl
+from safetylab.errors import SafetylabError
 from safetylab.lexicon import builtin
 from safetylab.stats import rate
 
@@ -77,7 +84,11 @@ WEIGHTS = {
     "lookalikes": 2.0,
 }
 HH_SAMPLE = 800
-THRESHOLD = 0.5
+# Recall on real harmful requests the threshold must keep on the folds that choose it: above the
+# 0.90 the head promises, so the fold it labels keeps 0.90 too.
+RECALL_TARGET = 0.92
+REAL = ("harmbench", "coconot", "xstest", "gptfuzz")
+OOF = Path(__file__).parent / "weights" / "harm_oof.npz"
 # The figures the card reports: recall on harmful requests, false positives on benign ones.
 REPORT = ("xstest", "coconot", "harmbench", "gptfuzz", "moderation", "hh", "lookalikes", "probe")
 
@@ -189,10 +200,10 @@ def fit(
     return enc, head
 
 
-def _figures(df: pd.DataFrame, p: np.ndarray) -> dict[str, Any]:
+def _figures(df: pd.DataFrame, p: np.ndarray, threshold: float | np.ndarray) -> dict[str, Any]:
     """Recall on harmful and false-positive rate on benign rows, per source and per kind of the
-    look-alike sources, with Wilson intervals."""
-    pred = p >= THRESHOLD
+    look-alike sources, with Wilson intervals. `threshold`: one, or one per row."""
+    pred = p >= threshold
     out: dict[str, Any] = {}
     for src in REPORT:
         m = (df["source"] == src).to_numpy()
@@ -208,7 +219,7 @@ def _figures(df: pd.DataFrame, p: np.ndarray) -> dict[str, Any]:
                 for k, n in df[m]["kind"].value_counts().sort_index().items()
             }
         out[src] = row
-    real_h = df["source"].isin(["harmbench", "coconot", "xstest", "gptfuzz"]).to_numpy()
+    real_h = df["source"].isin(REAL).to_numpy()
     h = df["harmful"].to_numpy()
     out["real_requests"] = {
         "recall": rate(int(pred[real_h & h].sum()), int((real_h & h).sum())),
@@ -217,16 +228,54 @@ def _figures(df: pd.DataFrame, p: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def cross_validate(
-    df: pd.DataFrame, folds: int = 5, progress: Callable | None = None
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Out-of-fold P(harmful) for every row: each source is split evenly across the folds, and
-    each fold's adapter and head are trained without it."""
+def assign_folds(df: pd.DataFrame, folds: int) -> np.ndarray:
+    """Each source split evenly across the folds (seeded: the same rows every run)."""
     rng = np.random.default_rng(0)
     fold = np.zeros(len(df), dtype=int)
     for src in df["source"].unique():
         idx = np.flatnonzero((df["source"] == src).to_numpy())
         fold[idx] = rng.permutation(len(idx)) % folds
+    return fold
+
+
+def choose_threshold(df: pd.DataFrame, p: np.ndarray, rows: np.ndarray) -> float:
+    """The highest threshold that still calls `RECALL_TARGET` of the real harmful requests
+    among `rows` harmful: fewest false positives at the recall the head promises."""
+    harmful = np.sort(p[rows & df["harmful"].to_numpy() & df["source"].isin(REAL).to_numpy()])
+    if not len(harmful):
+        return 0.5
+    k = int(np.floor((1.0 - RECALL_TARGET) * len(harmful)))
+    return float(min(max(harmful[k], 0.05), 0.95))
+
+
+def cross_validated_threshold(
+    df: pd.DataFrame, p: np.ndarray, fold: np.ndarray
+) -> tuple[float, dict[str, Any]]:
+    """Figures where each fold is labelled at the threshold its other folds chose, and the
+    threshold chosen on all rows (the one that ships)."""
+    per_row = np.zeros(len(df))
+    chosen = {}
+    for k in np.unique(fold):
+        t = choose_threshold(df, p, fold != k)
+        per_row[fold == k] = t
+        chosen[int(k)] = round(t, 4)
+    shipped = choose_threshold(df, p, np.ones(len(df), dtype=bool))
+    figures = _figures(df, p, per_row)
+    figures["threshold"] = {
+        "shipped": round(shipped, 4),
+        "per_fold": chosen,
+        "rule": f"highest keeping recall {RECALL_TARGET} on the other folds' real harmful rows",
+    }
+    figures["at_0.5"] = {"real_requests": _figures(df, p, 0.5)["real_requests"]}
+    return shipped, figures
+
+
+def cross_validate(
+    df: pd.DataFrame, folds: int = 5, progress: Callable | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold P(harmful) for every row and its fold: each fold's adapter and head are
+    trained without it."""
+    fold = assign_folds(df, folds)
     p = np.zeros(len(df))
     for k in range(folds):
         if progress:
@@ -240,7 +289,7 @@ def cross_validate(
             progress=progress,
         )
         p[test] = harm_probability(enc.embed(df["text"].iloc[test].tolist()), enc.weight, enc.bias)
-    return p, _figures(df, p)
+    return p, fold
 
 
 def evaluate_unseen(head: HarmHead, root: Path | None = None) -> dict[str, Any]:
@@ -249,34 +298,61 @@ def evaluate_unseen(head: HarmHead, root: Path | None = None) -> dict[str, Any]:
     dna = sources.do_not_answer(root=root).drop_duplicates("prompt")
     texts = dna["prompt"].tolist()
     p = head.p_harmful(head.embedder().encode(texts))
-    return {"do_not_answer_questions": rate(int((p >= THRESHOLD).sum()), len(p))}
+    return {"do_not_answer_questions": rate(int((p >= head.threshold).sum()), len(p))}
 
 
-def main(folds: int = 5) -> dict[str, Any]:
+def _digest(df: pd.DataFrame) -> str:
+    return hashlib.sha256("\n".join(df["text"]).encode()).hexdigest()
+
+
+def load_oof(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The saved out-of-fold scores and folds, checked to belong to these rows."""
+    if not OOF.exists():
+        raise SafetylabError(f"{OOF}: no saved out-of-fold scores; train without --threshold-only")
+    saved = np.load(OOF, allow_pickle=False)
+    if str(saved["digest"]) != _digest(df):
+        raise SafetylabError(f"{OOF}: scores of other training rows; train again")
+    return saved["p"], saved["fold"]
+
+
+def main(folds: int = 5, threshold_only: bool = False) -> dict[str, Any]:
+    """Fine-tune, cross-validate and ship the head; `threshold_only` re-chooses the threshold
+    from the saved out-of-fold scores and leaves the weights as they are."""
     t0 = time.perf_counter()
     df = training_frame()
     log = lambda m: print(f"[{time.perf_counter() - t0:6.0f} s] {m}", flush=True)  # noqa: E731
-    oof, cv = cross_validate(df, folds, log) if folds > 1 else (None, {})
-    enc, head = fit(df, progress=log)
-    enc.save_adapter(ADAPTER)
+    if threshold_only:
+        oof, fold = load_oof(df)
+        head = HarmHead.load()
+    else:
+        oof, fold = cross_validate(df, folds, log)
+        np.savez_compressed(OOF, p=oof, fold=fold, digest=np.asarray(_digest(df)))
+        enc, head = fit(df, progress=log)
+        enc.save_adapter(ADAPTER)
+    threshold, cv = cross_validated_threshold(df, oof, fold)
     head.card = {
         "format": head.version,
-        "threshold": THRESHOLD,
+        "threshold": threshold,
         "sources": df["source"].value_counts().to_dict(),
         "harmful_rows": int(df["harmful"].sum()),
         "benign_rows": int((~df["harmful"]).sum()),
         "finetune": FineTuneConfig().__dict__,
-        "cross_validated": {"folds": folds, **cv},
+        "cross_validated": {"folds": int(fold.max()) + 1, **cv},
     }
     head.save()
-    log(f"wrote {ADAPTER} and the heads")
+    what = "the head's card" if threshold_only else f"{ADAPTER} and the heads"
+    log(f"wrote {what} (threshold {threshold:.3f})")
     return head.card
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
     import safetylab.audit.train_harm as m  # pickled classes named safetylab.audit.harm.*
 
-    card = m.main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    ap = argparse.ArgumentParser(prog="python -m safetylab.audit.train_harm")
+    ap.add_argument("folds", nargs="?", type=int, default=5)
+    ap.add_argument("--threshold-only", action="store_true")
+    args = ap.parse_args()
+    card = m.main(args.folds, args.threshold_only)
     print(json.dumps(card["cross_validated"], indent=1))

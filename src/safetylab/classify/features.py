@@ -231,8 +231,7 @@ def _after_decline(
     at = [
         i
         for i, s in enumerate(sents)
-        if s.signals & _DECLINES
-        or ("capability" in s.signals and not _turns_after_limit(rules, s))
+        if s.signals & _DECLINES or ("capability" in s.signals and not _turns_after_limit(rules, s))
     ]
     if sents and _rebuts(sents[0], pw):
         at = [0, *at]
