@@ -318,6 +318,8 @@ def load_oof(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def main(folds: int = 5, threshold_only: bool = False) -> dict[str, Any]:
     """Fine-tune, cross-validate and ship the head; `threshold_only` re-chooses the threshold
     from the saved out-of-fold scores and leaves the weights as they are."""
+    if folds < 2 and not threshold_only:
+        raise SafetylabError(f"folds={folds}: at least 2, the threshold is chosen out of fold")
     t0 = time.perf_counter()
     df = training_frame()
     log = lambda m: print(f"[{time.perf_counter() - t0:6.0f} s] {m}", flush=True)  # noqa: E731
