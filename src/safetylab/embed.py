@@ -3,7 +3,8 @@
 One lazily-loaded instance per process: every capability that embeds text shares it. Where
 onnxruntime is installed, the model (with any merged adapter, mean pooling and normalisation) is
 exported in memory once per process and run by onnxruntime: the same vectors (cosine >= 0.99999
-to torch's, tested) about 1.8x faster on 2 cores; `SAFETYLAB_EMBED_BACKEND=torch` keeps torch.
+to torch's, tested), about 1.3x faster on 2 cores (benchmarks/RESULTS.md);
+`SAFETYLAB_EMBED_BACKEND=torch` keeps torch.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def backend() -> str:
 def _onnx(max_seq_length: int, adapter: str | None = None) -> tuple[Any, Any]:
     """(onnxruntime session, tokenizer): the model exported to ONNX in memory (a couple of
     seconds). Nothing is written to disk, so the session always matches the weights and adapter
-    it was built from; the torch copy is not kept (about 450 MB less at peak)."""
+    it was built from; the torch copy is not kept after the export."""
     import io
 
     import onnxruntime as ort
