@@ -63,6 +63,16 @@ def _build(max_seq_length: int, adapter: str | None = None):  # -> SentenceTrans
     return model
 
 
+def mean_pool(hidden: Any, mask: Any) -> Any:
+    """sentence-transformers' pooling for this model as torch ops: the mean over real tokens,
+    L2-normalised (the harm encoder trains through it; the ONNX export carries it)."""
+    import torch
+
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    v = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(v, dim=-1)
+
+
 def backend() -> str:
     """ "onnx" where onnxruntime is importable (unless SAFETYLAB_EMBED_BACKEND=torch)."""
     want = os.environ.get("SAFETYLAB_EMBED_BACKEND", "auto")
@@ -99,9 +109,7 @@ def _onnx(max_seq_length: int, adapter: str | None = None) -> tuple[Any, Any]:
 
         def forward(self, ids: Any, mask: Any, types: Any) -> Any:
             h = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
-            m = mask.unsqueeze(-1).to(h.dtype)
-            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(v, dim=-1)
+            return mean_pool(h, mask)
 
     sample = model.tokenizer(["a b", "c"], padding=True, return_tensors="pt")
     buf = io.BytesIO()

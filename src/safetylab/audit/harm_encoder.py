@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from safetylab.embed import SEQ_LEN, base_model_path
+from safetylab.embed import SEQ_LEN, base_model_path, mean_pool
 
 SCALE = 10.0  # the linear head reads 10 x the unit vector: logits on a useful range from the start
 
@@ -34,14 +34,6 @@ class FineTuneConfig:
     batch_size: int = 32
     seed: int = 0
     max_length: int = SEQ_LEN
-
-
-def _pool(hidden, mask):
-    import torch
-
-    m = mask.unsqueeze(-1).float()
-    v = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(v, dim=-1)
 
 
 def _batches(texts: list[str], bs: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -111,7 +103,7 @@ class HarmEncoder:
                     return_tensors="pt",
                 )
                 hidden = model(**b).last_hidden_state
-                logit = head(_pool(hidden, b["attention_mask"]) * SCALE).squeeze(-1)
+                logit = head(mean_pool(hidden, b["attention_mask"]) * SCALE).squeeze(-1)
                 t = torch.from_numpy(idx)
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     logit, y[t], reduction="none"
@@ -148,7 +140,7 @@ class HarmEncoder:
                     return_tensors="pt",
                 )
                 hidden = self.model(**b).last_hidden_state  # type: ignore[operator]
-                out.append(_pool(hidden, b["attention_mask"]).numpy())
+                out.append(mean_pool(hidden, b["attention_mask"]).numpy())
         return np.vstack(out) if out else np.zeros((0, len(self.weight)), dtype=np.float32)
 
     def save_adapter(self, path: Path) -> None:
