@@ -148,10 +148,15 @@ class RuleSet:
     def sentences(self, response: str) -> list[Sentence]:
         out = []
         for s in split_sentences(response):
-            sig = frozenset(k for k, p in self.signals.items() if p.search(s))
+            # a style that is a signal's pattern (redirect, capability) reuses its search: the
+            # regexes are most of the classifier's time
+            hit = {id(p): bool(p.search(s)) for p in self.signals.values()}
+            sig = frozenset(k for k, p in self.signals.items() if hit[id(p)])
             if "empathy" in sig:
                 sig = sig - {"refusal"} if not _strong_refusal(s) else sig
-            sty = frozenset(k for k, p in self.styles.items() if p.search(s))
+            sty = frozenset(
+                k for k, p in self.styles.items() if (hit[id(p)] if id(p) in hit else p.search(s))
+            )
             out.append(Sentence(s, sig, sty, bool(_LIST.match(s))))
         return out
 

@@ -107,7 +107,12 @@ def head_logits(head: Any, x: Any) -> np.ndarray:
     """Class scores on a log scale: the linear head's own, or log-probabilities of a blend."""
     if hasattr(head, "decision_function"):
         return np.asarray(head.decision_function(x))
-    return np.log(np.clip(head.predict_proba(x), 1e-9, 1.0))
+    from threadpoolctl import threadpool_limits
+
+    # The trees' OpenMP threads gain nothing on a chunk of answers, and beside other busy threads
+    # (the audit embeds while it classifies) they spin: prediction slowed ~100x, measured.
+    with threadpool_limits(1, user_api="openmp"):
+        return np.log(np.clip(head.predict_proba(x), 1e-9, 1.0))
 
 
 @functools.lru_cache(maxsize=8)
