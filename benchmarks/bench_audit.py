@@ -3,10 +3,10 @@
     python benchmarks/bench_audit.py [DATA] [--replicate N] [--limit N]
 
 Runs the audit on DATA (default: the shared HH harmless-base test file), then encodes exactly the
-texts the audit embedded with a fresh model, and prints both times and their ratio. With
---replicate N the file is concatenated N times first (scale and memory-flatness check; replicas
-repeat texts, so the embedding cache makes them cheaper than new data - the unique-text figures
-are the honest throughput).
+texts the audit embedded with the same encoder (the request-harm head's), and prints both times
+and their ratio. With --replicate N the file is concatenated N times first (scale and
+memory-flatness check; replicas repeat texts, so the embedding cache makes them cheaper than new
+data - the unique-text figures are the honest throughput).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main() -> None:
 
     from safetylab.audit.harm import HarmHead
     from safetylab.audit.pipeline import AuditConfig, Auditor, join_parts
-    from safetylab.embed import Embedder, backend
+    from safetylab.embed import backend
 
     tmp = Path(tempfile.mkdtemp())
     data = args.data
@@ -54,20 +54,21 @@ def main() -> None:
         with gzip.open(data, "wb", compresslevel=1) as fh:
             for _ in range(args.replicate):
                 fh.write(raw)
-    # model load (and the in-memory ONNX export) is not part of either timing
+    # model loads (the in-memory ONNX export, the answer worker's) are not part of either timing
     HarmHead.embedder().encode(["warm-up"])
-    Embedder().encode(["warm-up"])
     rss0 = peak_rss_mb()
     cfg = AuditConfig([data], tmp / "out", limit=args.limit, batch_size=args.batch_size)
     auditor = Auditor(cfg)
+    auditor.answers.submit(["hi"], ["hello"], [True], ([""], [""], [""])).result()  # loaded
     t0 = time.perf_counter()
     state = auditor.run()
     join_parts(cfg.out, state.parts)
     audit_s = time.perf_counter() - t0
+    auditor.close()
     texts = list(auditor.fz.cache._store)
     rss_audit = peak_rss_mb()
     t1 = time.perf_counter()
-    emb = Embedder()
+    emb = HarmHead.embedder()  # the audit's encoder (int8, adapter merged), no cache
     for i in range(0, len(texts), 4096):
         emb.encode(texts[i : i + 4096])
     embed_s = time.perf_counter() - t1
@@ -76,7 +77,9 @@ def main() -> None:
     print(f"audit wall time: {audit_s:.1f} s  ({n / audit_s:.1f} pairs/s)")
     print(f"embedding alone, same texts: {embed_s:.1f} s  ({len(texts) / embed_s:.0f} texts/s)")
     print(f"ratio audit / embedding: {audit_s / embed_s:.2f}")
-    print(f"peak RSS: {rss_audit:.0f} MB (after model load: {rss0:.0f} MB)")
+    print(f"peak RSS: {rss_audit:.0f} MB (after model load: {rss0:.0f} MB)", end="")
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"; answer worker process {worker:.0f} MB")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, embedding on {backend()}")
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,28 +1,19 @@
-"""Per-batch evidence for the audit: request harm (the harm encoder's embeddings, once per text
-through one cache) and the shared response classifier's judgements and features for every answer."""
+"""The audit's request-side evidence: request harm from the harm encoder's embeddings, once per
+text through one cache (the answer side is `answers.py`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from safetylab.audit.answer_harm import AnswerHarmHead
 from safetylab.audit.harm import HarmHead, HarmKeywords
-from safetylab.classify.model import ResponseClassifier
 from safetylab.embed import EmbeddingCache
 
 
 class Featurizer:
-    def __init__(
-        self,
-        harm: HarmHead,
-        classifier_dir: str | None = None,
-        cache: EmbeddingCache | None = None,
-    ):
+    def __init__(self, harm: HarmHead, cache: EmbeddingCache | None = None):
         self.cache = cache or EmbeddingCache(harm.embedder(), max_items=200_000)
-        self.classifier = ResponseClassifier(classifier_dir)
         self.keywords = HarmKeywords()
         self.harm_head = harm
-        self.answer_harm = AnswerHarmHead.load()
 
     def harm(self, requests: list[str]) -> np.ndarray:
         return self.harm_head.scores(self.cache.encode(requests), self.keywords.hits(requests))

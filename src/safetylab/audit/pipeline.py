@@ -12,8 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from safetylab.audit.answers import AnswerWorker
 from safetylab.audit.featurize import Featurizer
 from safetylab.audit.flags import DuplicateIndex, pair_hash
 from safetylab.audit.harm import HarmHead, request_text
@@ -38,7 +38,6 @@ from safetylab.classify.judge import LLMJudge
 from safetylab.errors import InputError, SafetylabError
 from safetylab.io.hh import ColumnMap, pair_from_row, subset_of
 from safetylab.io.readers import iter_rows
-from safetylab.lexicon.identity import IdentityLexicon
 from safetylab.records import STYLES, Judgement, PreferencePair
 from safetylab.results import AuditSummary
 from safetylab.rundir import PAIRS, PARTS, REPORT, STATE, AuditRun, exclusive
@@ -199,27 +198,37 @@ def _part_path(out: Path, k: int) -> Path:
 
 
 def _columns_worker(cfg: AuditConfig) -> Callable[[list[PreferencePair]], dict[str, list[Any]]]:
-    """What a Ray actor builds once: an auditor without a judge (the driver asks the judge)."""
-    return Auditor(cfg, with_judge=False).batch_columns
+    """What a Ray actor builds once: an auditor without a judge (the driver asks the judge),
+    reading answers in its own process (the actors are the parallelism)."""
+    return Auditor(cfg, with_judge=False, answers_in_process=False).batch_columns
 
 
 class Auditor:
-    def __init__(self, cfg: AuditConfig, with_judge: bool = True):
+    """The audit of one configuration. Close it (or use it as a context manager): the answer
+    side runs in a worker process."""
+
+    def __init__(self, cfg: AuditConfig, with_judge: bool = True, answers_in_process: bool = True):
         self.cfg = cfg
         self.harm_head = HarmHead.load()
         self.rules = load_rules()
-        self.fz = Featurizer(self.harm_head, str(cfg.classifier) if cfg.classifier else None)
-        self.lexicon = IdentityLexicon.from_file(cfg.lexicon) if cfg.lexicon else IdentityLexicon()
+        self.fz = Featurizer(self.harm_head)
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
-        self._pool = ThreadPoolExecutor(max_workers=1)
+        self.classifier_stats: dict[str, Any] = {}
         self.judge = (
             LLMJudge(cfg.judge, "quality", cfg.judge_options, cfg.out / "judge.sqlite")
             if cfg.judge and with_judge
             else None
         )
+        self.answers = AnswerWorker(cfg.classifier, cfg.lexicon, answers_in_process)
 
-    def _identity(self, text: str) -> list[str]:
-        return [f"{g.axis}:{g.name}" for g in self.lexicon.find(normalize_text(text))]
+    def close(self) -> None:
+        self.answers.close()
+
+    def __enter__(self) -> Auditor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def evidence(self, pairs: list[PreferencePair]) -> BatchEvidence:
         """Everything the audit's verdicts are made from, for one batch (chosen answers first,
@@ -235,40 +244,27 @@ class Auditor:
             [normalize_text(t.text) for t in p.context if t.role == "human"] or [nl[i]]
             for i, p in enumerate(pairs)
         ]
-        clf = self.fz.classifier
-        # The classifier, the answer-harm head and the identity lexicon are pure Python and need
-        # no embedding: they run in a thread while the embedding model (which releases the GIL)
-        # scores requests.
         ctx_text = ["\n".join(t.text for t in p.context) for p in pairs]
-        side = self._pool.submit(
-            lambda: (
-                clf.predict_with_features(nl + nl, answers),
-                self.fz.answer_harm.scores(answers),
-                [self._identity(t) for t in ctx_text],
-                [self._identity(p.chosen) for p in pairs],
-                [self._identity(p.rejected) for p in pairs],
-            )
+        # The answer side reads while this process embeds the requests.
+        side = self.answers.submit(
+            nl + nl,
+            answers,
+            [len(h) == 1 for h in humans] * 2,
+            (ctx_text, [p.chosen for p in pairs], [p.rejected for p in pairs]),
         )
         harm, p_last = self.fz.conversation_harm(humans)
-        (judg, feats), p_answer, prompt_groups, chosen_groups, rejected_groups = side.result()
-        single = [len(h) == 1 for h in humans] * 2
-        evidence = [
-            replace(
-                AnswerEvidence.from_features(j, x, clf.rules.names, not a.strip(), a),
-                single_turn=one,
-            )
-            for j, x, a, one in zip(judg, feats, answers, single, strict=True)
-        ]
+        read = side.result()
+        self.classifier_stats = read.classifier_stats
         return BatchEvidence(
             firsts,
             lasts,
             ctx_text,
-            judg,
-            evidence,
+            read.judgements,
+            read.evidence,
             harm,
             np.asarray(p_last),
-            np.asarray(p_answer),
-            (prompt_groups, chosen_groups, rejected_groups),
+            read.p_answer,
+            read.groups,
         )
 
     def audit_batch(self, pairs: list[PreferencePair]) -> pa.Table:
@@ -542,8 +538,8 @@ def run_audit(
         if not p.exists():
             raise SafetylabError(f"{p}: no such file or directory")
     with exclusive(cfg.out, "safetylab audit"):
-        auditor = Auditor(cfg)
-        state = auditor.run(progress=progress, on_resume=on_resume, notice=notice)
+        with Auditor(cfg) as auditor:
+            state = auditor.run(progress=progress, on_resume=on_resume, notice=notice)
         pairs = join_parts(cfg.out, state.parts)
         summary = build_summary(
             load_summary_frame(pairs),
@@ -554,7 +550,7 @@ def run_audit(
                     "audit_seconds": round(state.seconds, 2),
                     "pairs_per_second": round(state.pairs / max(state.seconds, 1e-9), 2),
                 },
-                "classifier_last_batch": auditor.fz.classifier.last_stats,
+                "classifier_last_batch": auditor.classifier_stats,
             },
         )
         summary["quality_rules"] = {

@@ -69,8 +69,8 @@ def dev_evidence(labels: Path | None = None) -> DevEvidence:
     pairs = [pair_from_row(r.data, r.source) for r in rows]  # type: ignore[arg-type]
     gold = [str(r.data["label"]) for r in rows]  # type: ignore[index]
     with tempfile.TemporaryDirectory() as d:
-        auditor = Auditor(AuditConfig(inputs=[labels], out=Path(d)))
-        ev = auditor.evidence(pairs)
+        with Auditor(AuditConfig(inputs=[labels], out=Path(d))) as auditor:
+            ev = auditor.evidence(pairs)
         benign = auditor.harm_head.categories.index("benign")
     n = len(pairs)
     return DevEvidence(ev.answers[:n], ev.p_conversation(benign), ev.p_last, ev.p_answer[:n], gold)
