@@ -30,6 +30,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _hwm_mb(pid: int) -> float:
+    """A live process's peak RSS (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT)
@@ -64,6 +72,7 @@ def main() -> None:
     state = auditor.run()
     join_parts(cfg.out, state.parts)
     audit_s = time.perf_counter() - t0
+    worker_mb = sum(_hwm_mb(pid) for pid in auditor.answers.pids())
     auditor.close()
     texts = list(auditor.fz.cache._store)
     rss_audit = peak_rss_mb()
@@ -78,8 +87,7 @@ def main() -> None:
     print(f"embedding alone, same texts: {embed_s:.1f} s  ({len(texts) / embed_s:.0f} texts/s)")
     print(f"ratio audit / embedding: {audit_s / embed_s:.2f}")
     print(f"peak RSS: {rss_audit:.0f} MB (after model load: {rss0:.0f} MB)", end="")
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"; answer worker process {worker:.0f} MB")
+    print(f"; answer worker process {worker_mb:.0f} MB")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, embedding on {backend()}")
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -257,6 +257,23 @@ def test_llm_judge_beside_the_audit(tmp_path: Path) -> None:
     assert "LLM judge agrees with the audit" in (tmp_path / "o" / "report.html").read_text()
 
 
+def test_unguarded_script_audits_in_process(demo_out: Path, tmp_path: Path) -> None:
+    """The answer side runs in a spawned process, which imports the main module: a script that
+    audits at import time kills that worker. The audit then warns and reads the answers in its
+    own process, with the same rows as the CLI's run."""
+    script = tmp_path / "audit_now.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from safetylab.audit.pipeline import AuditConfig, run_audit\n"
+        f"run_audit(AuditConfig([Path({str(DEMO)!r})], Path({str(tmp_path / 'o')!r})))\n"
+    )
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "answer worker process stopped" in r.stderr
+    got = pd.read_parquet(tmp_path / "o" / "pairs.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(demo_out / "pairs.parquet"))
+
+
 def test_request_harm_threshold_is_chosen_out_of_fold() -> None:
     """The shipped threshold comes from the saved out-of-fold scores: each fold is labelled at
     the threshold the other folds chose, and that figure is the card's. Recomputing it from the

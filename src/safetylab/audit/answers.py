@@ -10,7 +10,9 @@ needing the GIL briefly. As two threads of one process they slowed each other do
 from __future__ import annotations
 
 import multiprocessing
+import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,7 @@ class AnswerWorker:
             str(classifier_dir) if classifier_dir else None,
             str(lexicon) if lexicon else None,
         )
+        self._args = args
         self._local: AnswerReader | None = None
         self._pool: ProcessPoolExecutor | None = None
         if process:
@@ -118,18 +121,51 @@ class AnswerWorker:
         answers: list[str],
         single_turn: list[bool],
         texts: tuple[list[str], list[str], list[str]],
-    ) -> Future[AnswerBatch]:
+    ) -> Pending:
+        args = (prompts, answers, single_turn, texts)
         if self._pool is not None:
-            return self._pool.submit(_read, prompts, answers, single_turn, texts)
-        done: Future[AnswerBatch] = Future()
-        assert self._local is not None
-        try:
-            done.set_result(self._local.read(prompts, answers, single_turn, texts))
-        except Exception as e:  # noqa: BLE001 - handed to the caller through the future
-            done.set_exception(e)
-        return done
+            try:
+                return Pending(self, self._pool.submit(_read, *args), args)
+            except BrokenProcessPool:
+                self._fall_back()
+        return Pending(self, None, args)
+
+    def read_here(self, *args: Any) -> AnswerBatch:
+        if self._local is None:
+            self._local = AnswerReader(*self._args)
+        return self._local.read(*args)
+
+    def _fall_back(self) -> None:
+        """The worker died: most often while starting, in a script that starts an audit at
+        import time (a spawned worker imports the main module). Same results, read here."""
+        warnings.warn(
+            "safetylab: the audit's answer worker process stopped; reading answers in this "
+            "process (slower). In a script, start the audit under `if __name__ == '__main__':`.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        self.close()
+
+    def pids(self) -> list[int]:
+        """The worker's process id (none when reading in this process)."""
+        return list(self._pool._processes or {}) if self._pool is not None else []
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+class Pending:
+    """One batch being read: `result()` waits for the worker, or reads here if it has died."""
+
+    def __init__(self, worker: AnswerWorker, future: Future[AnswerBatch] | None, args: tuple):
+        self.worker, self.future, self.args = worker, future, args
+
+    def result(self) -> AnswerBatch:
+        if self.future is not None:
+            try:
+                return self.future.result()
+            except BrokenProcessPool:
+                self.worker._fall_back()
+        return self.worker.read_here(*self.args)
