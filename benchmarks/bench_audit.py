@@ -77,7 +77,7 @@ def main() -> None:
     texts = list(auditor.fz.cache._store)
     rss_audit = peak_rss_mb()
     t1 = time.perf_counter()
-    emb = HarmHead.embedder()  # the audit's encoder (int8, adapter merged), no cache
+    emb = HarmHead.embedder()  # the audit's encoder (adapter merged), no cache
     for i in range(0, len(texts), 4096):
         emb.encode(texts[i : i + 4096])
     embed_s = time.perf_counter() - t1

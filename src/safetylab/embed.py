@@ -2,10 +2,9 @@
 
 One lazily-loaded instance per process: every capability that embeds text shares it. Where
 onnxruntime is installed, the model (with any merged adapter, mean pooling and normalisation) is
-exported in memory once per process and run by onnxruntime, one text per call on every core: the
-same vectors as torch (cosine >= 0.99999, tested). `int8=True` quantises the weights (about 2.5x
-faster, mean cosine 0.994): only for a head trained and validated on those vectors, as the
-request-harm head is. `SAFETYLAB_EMBED_BACKEND=torch` keeps torch (float vectors only).
+exported in memory once per process and run by onnxruntime: the same vectors (cosine >= 0.99999
+to torch's, tested), about 1.3x faster on 2 cores (benchmarks/RESULTS.md);
+`SAFETYLAB_EMBED_BACKEND=torch` keeps torch.
 """
 
 from __future__ import annotations
@@ -91,23 +90,17 @@ def backend() -> str:
 
 
 @lru_cache(maxsize=4)
-def _onnx(max_seq_length: int, adapter: str | None = None, int8: bool = False) -> tuple[Any, Any]:
-    """(onnxruntime session, tokenizer) of the loaded model, exported in memory once per process."""
-    model = _build(max_seq_length, adapter)
-    return onnx_session(model[0].auto_model, model.tokenizer, int8), model.tokenizer
-
-
-def onnx_session(bert: Any, tokenizer: Any, int8: bool = False) -> Any:
-    """An onnxruntime session computing pooled, normalised vectors from a transformers encoder
-    (a couple of seconds). Only a temporary folder sees the graph, so the session always matches
-    the weights it was built from. `int8`: weights quantised per output channel, activations per
-    call (dynamic)."""
+def _onnx(max_seq_length: int, adapter: str | None = None) -> tuple[Any, Any]:
+    """(onnxruntime session, tokenizer): the model exported to ONNX in memory (a couple of
+    seconds). Nothing is written to disk, so the session always matches the weights and adapter
+    it was built from; the torch copy is not kept after the export."""
     import io
 
     import onnxruntime as ort
     import torch
 
-    bert = bert.eval()
+    model = _build(max_seq_length, adapter)
+    bert = model[0].auto_model.eval()
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -118,7 +111,7 @@ def onnx_session(bert: Any, tokenizer: Any, int8: bool = False) -> Any:
             h = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
             return mean_pool(h, mask)
 
-    sample = tokenizer(["a b", "c"], padding=True, return_tensors="pt")
+    sample = model.tokenizer(["a b", "c"], padding=True, return_tensors="pt")
     buf = io.BytesIO()
     axes = {0: "batch", 1: "tokens"}
     with warnings.catch_warnings(), torch.no_grad():
@@ -133,40 +126,11 @@ def onnx_session(bert: Any, tokenizer: Any, int8: bool = False) -> Any:
             opset_version=17,
             dynamo=False,
         )
-    graph = buf.getvalue()
-    if int8:
-        graph = _quantize(graph)
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1  # parallel across texts instead (`run_session`)
+    opts.intra_op_num_threads = torch.get_num_threads()
     opts.log_severity_level = 3
-    return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
-
-
-def _quantize(graph: bytes) -> bytes:
-    """int8 weights per output channel on the matrix products only (per-tensor scales and
-    quantised embeddings cost far more accuracy: mean cosine 0.954 vs 0.992, measured)."""
-    import logging
-    import tempfile
-    from pathlib import Path
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        src.write_bytes(graph)
-        level = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" notice
-        try:
-            quantize_dynamic(
-                src,
-                dst,
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul"],
-            )
-        finally:
-            logging.getLogger().setLevel(level)
-        return dst.read_bytes()
+    session = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+    return session, model.tokenizer
 
 
 class Embedder:
@@ -174,16 +138,11 @@ class Embedder:
     tokens (the model's cost grows with length, and the opening carries most of the signal)."""
 
     def __init__(
-        self,
-        max_seq_length: int = SEQ_LEN,
-        batch_size: int = 32,
-        adapter: str | None = None,
-        int8: bool = False,
+        self, max_seq_length: int = SEQ_LEN, batch_size: int = 32, adapter: str | None = None
     ):
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
         self.adapter = adapter
-        self.int8 = int8
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -203,35 +162,25 @@ class Embedder:
         return vecs.astype(np.float32, copy=False)
 
     def _encode_onnx(self, texts: list[str]) -> np.ndarray:
-        session, tokenizer = _onnx(self.max_seq_length, self.adapter, self.int8)
-        return run_session(session, tokenizer, texts, self.max_seq_length)
-
-
-def run_session(session: Any, tokenizer: Any, texts: list[str], max_seq_length: int) -> np.ndarray:
-    """Vectors from an `onnx_session`, one text per call, spread over one thread per core.
-
-    One text per call means no padding, and a vector that depends on its text alone: int8
-    activations are scaled per call, so in a batch a text's vector would move with its
-    neighbours (up to 0.07 in P(harmful), measured) and a resumed or distributed run would
-    differ. On 2 cores this is also faster than batches of 32 (8.9 s vs 13.0 s int8, 22.2 s vs
-    23.7 s float, 5,725 requests)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import torch  # for its thread count, which honours OMP_NUM_THREADS and CPU affinity
-
-    ids = tokenizer(texts, truncation=True, max_length=max_seq_length)["input_ids"]
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
-    workers = max(1, min(torch.get_num_threads(), len(texts)))
-
-    def work(first: int) -> None:
-        for i in range(first, len(texts), workers):
-            x = np.asarray([ids[i]], dtype=np.int64)
-            feeds = {"ids": x, "mask": np.ones_like(x), "types": np.zeros_like(x)}
-            out[i] = session.run(None, feeds)[0][0]
-
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(work, range(workers)))  # list(): re-raise a worker's error here
-    return out
+        session, tokenizer = _onnx(self.max_seq_length, self.adapter)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # less padding per batch
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            enc = tokenizer(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
+            )
+            feeds = {
+                "ids": enc["input_ids"].astype(np.int64),
+                "mask": enc["attention_mask"].astype(np.int64),
+                "types": enc["token_type_ids"].astype(np.int64),
+            }
+            out[idx] = session.run(None, feeds)[0]
+        return out
 
 
 class EmbeddingCache:

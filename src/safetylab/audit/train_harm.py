@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from safetylab.audit.harm import ADAPTER, INT8, HarmHead, HarmKeywords
+from safetylab.audit.harm import ADAPTER, HarmHead, HarmKeywords
 from safetylab.audit.harm_encoder import FineTuneConfig, HarmEncoder, harm_probability
 from safetylab.classify import sources
 from safetylab.classify.evaluate import load_jsonl
@@ -195,7 +195,7 @@ def fit(
         texts, df["harmful"].to_numpy(), df["weight"].to_numpy(), config, progress
     )
     kw = HarmKeywords()
-    heads = _category_heads(enc.embed_as_shipped(texts, INT8), df, kw)
+    heads = _category_heads(enc.embed(texts), df, kw)
     head = HarmHead(kw.categories, heads, builtin("harm_categories"), enc.weight, enc.bias)
     return enc, head
 
@@ -288,8 +288,7 @@ def cross_validate(
             train["weight"].to_numpy(),
             progress=progress,
         )
-        held_out = enc.embed_as_shipped(df["text"].iloc[test].tolist(), INT8)
-        p[test] = harm_probability(held_out, enc.weight, enc.bias)
+        p[test] = harm_probability(enc.embed(df["text"].iloc[test].tolist()), enc.weight, enc.bias)
     return p, fold
 
 
@@ -340,7 +339,6 @@ def main(folds: int = 5, threshold_only: bool = False) -> dict[str, Any]:
         "harmful_rows": int(df["harmful"].sum()),
         "benign_rows": int((~df["harmful"]).sum()),
         "finetune": FineTuneConfig().__dict__,
-        "encoder": "onnxruntime, int8 weights per channel" if INT8 else "float32",
         "cross_validated": {"folds": int(fold.max()) + 1, **cv},
     }
     head.save()
