@@ -163,6 +163,22 @@ def test_non_text_and_other_languages_are_invalid_not_guessed(clf: ResponseClass
         clf.predict(["a", "b"], ["x"])
 
 
+def test_cli_workers_give_one_process_labels(tmp_path: Path) -> None:
+    """`--workers 2` spreads XSTest's 450 real Mistral completions over two processes and
+    writes exactly the rows, order and labels of one process."""
+    src = data_root() / "response-labels" / "xstest-dev" / "xstest_v2_completions_mistralguard.csv"
+    if not src.exists():
+        pytest.skip("shared XSTest dev completions not found")
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.parquet"
+        r = run_cli("classify", str(src), "-o", str(out), "--workers", workers, "--quiet")
+        assert r.returncode == 0, r.stderr
+        outs.append(pd.read_parquet(out))
+    assert len(outs[0]) == 450 and outs[0]["label"].nunique() == 3
+    pd.testing.assert_frame_equal(outs[0], outs[1])
+
+
 def test_cli_round_trip_and_errors(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     pd.DataFrame(

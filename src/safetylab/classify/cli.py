@@ -14,7 +14,6 @@ from safetylab.cli_common import (
     JUDGE_URL,
     OLD_CLASSIFIER,
     RAY_ADDRESS,
-    WORKERS,
     DefaultCommandGroup,
     classifier_dir,
 )
@@ -47,7 +46,13 @@ def run(
     judge_api_key_env: str | None = JUDGE_KEY,
     engine: str = ENGINE,
     address: str | None = RAY_ADDRESS,
-    workers: int | None = WORKERS,
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Processes on this machine (default 1; one per core is fastest), or Ray actors "
+        "with --engine ray (default: per CPU). Same labels either way.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT
@@ -71,6 +76,11 @@ def run(
         from safetylab.classify.parallel import predict_on_ray
 
         preds = predict_on_ray(heads, prompts, responses, workers, address)
+    elif workers and workers > 1:
+        from safetylab.classify.parallel import predict_in_processes
+
+        with progress_bar("classifying", len(df), quiet) as advance:
+            preds = predict_in_processes(heads, prompts, responses, workers, advance)
     else:
         clf = ResponseClassifier(heads)
         with progress_bar("classifying", len(df), quiet) as advance:

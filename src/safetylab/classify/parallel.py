@@ -1,4 +1,5 @@
-"""`classify --engine ray`: the classifier on a Ray cluster, one load per actor, rows in order."""
+"""`classify --workers N`: the classifier over N local processes, or over a Ray cluster
+(`--engine ray`); one load per process or actor, rows in order, the same labels as one process."""
 
 from __future__ import annotations
 
@@ -34,4 +35,45 @@ def predict_on_ray(
     out: list[Judgement] = []
     for part in RayMap(partial(_worker, heads), workers, address).map(chunks):
         out.extend(part)
+    return out
+
+
+_local: object = None  # this worker process's classifier
+
+
+def _load(heads: Path | None) -> None:
+    global _local
+    from safetylab.classify.model import ResponseClassifier
+
+    _local = ResponseClassifier(heads)
+
+
+def _predict(chunk: tuple[list[object], list[object]]) -> list[Judgement]:
+    return _local.predict(chunk[0], chunk[1])  # type: ignore[attr-defined]
+
+
+def predict_in_processes(
+    heads: Path | None,
+    prompts: Sequence[object],
+    responses: Sequence[object],
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[Judgement]:
+    """The classifier is pure Python (its sentence patterns hold the GIL): one process per core
+    is what uses a second core. Small chunks keep the processes evenly busy."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = min(CHUNK, max(256, -(-len(responses) // (4 * workers))))
+    chunks = [
+        (list(prompts[i : i + size]), list(responses[i : i + size]))
+        for i in range(0, len(responses), size)
+    ]
+    out: list[Judgement] = []
+    ctx = multiprocessing.get_context("spawn")  # the caller may hold threads (Ray, torch)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_load, initargs=(heads,)) as pool:
+        for part in pool.map(_predict, chunks):
+            out.extend(part)
+            if progress:
+                progress(len(part))
     return out
