@@ -4,6 +4,7 @@ were not, inputs read wrongly, and tracebacks instead of errors. Numbered as in 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -281,16 +282,18 @@ def test_08_ctrl_c_exits_130_and_says_how_to_resume(tmp_path: Path, hh_rows: lis
     proc = subprocess.Popen(
         [sys.executable, "-m", "safetylab.cli", "audit", str(data), "--out", str(out),
          "--batch-size", "20", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     for _ in range(1200):  # until the first batch is written
         if (out / "state.json").exists():
             break
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    # as a terminal's Ctrl-C does: to the whole process group, the answer worker included
+    os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "re-run the same command to resume" in err
+    assert "Traceback" not in err  # the worker leaves Ctrl-C to the audit
 
 
 # 9 ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ needing the GIL briefly. As two threads of one process they slowed each other do
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -84,6 +85,9 @@ _reader: AnswerReader | None = None
 
 def _load(classifier_dir: str | None, lexicon: str | None) -> None:
     global _reader
+    # Ctrl-C in a terminal reaches the whole process group: the audit handles it (and says how
+    # to resume) and shuts this worker down; a worker's own traceback would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _reader = AnswerReader(classifier_dir, lexicon)
 
 

@@ -43,8 +43,11 @@ _local: object = None  # this worker process's classifier
 
 def _load(heads: Path | None) -> None:
     global _local
+    import signal
+
     from safetylab.classify.model import ResponseClassifier
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _local = ResponseClassifier(heads)
 
 
@@ -71,9 +74,13 @@ def predict_in_processes(
     ]
     out: list[Judgement] = []
     ctx = multiprocessing.get_context("spawn")  # the caller may hold threads (Ray, torch)
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_load, initargs=(heads,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_load, initargs=(heads,))
+    try:
         for part in pool.map(_predict, chunks):
             out.extend(part)
             if progress:
                 progress(len(part))
+    finally:
+        # on Ctrl-C or an error, the chunks not started yet are dropped, not run
+        pool.shutdown(wait=True, cancel_futures=True)
     return out
