@@ -32,7 +32,16 @@
     return type === "multi" ? checked : (checked[0] || null);
   }
 
-  async function save(fieldset) {
+  // One request at a time, in the order the answers were given, each sending the field's value
+  // as it is then: two quick keys ("q", "r") raced, and the older value could be stored last
+  // (seen: a style lost in the browser test).
+  let queue = Promise.resolve();
+  function save(fieldset) {
+    queue = queue.then(() => send(fieldset));
+    return queue;
+  }
+
+  async function send(fieldset) {
     show("saving…", true);
     try {
       const data = await post("/api/answer", {item_id: item, field: fieldset.dataset.field, value: valueOf(fieldset)});
