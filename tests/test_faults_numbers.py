@@ -296,6 +296,23 @@ def test_08_ctrl_c_exits_130_and_says_how_to_resume(tmp_path: Path, hh_rows: lis
     assert "Traceback" not in err  # the worker leaves Ctrl-C to the audit
 
 
+def test_08_ctrl_c_is_remembered_when_a_library_drops_the_exception() -> None:
+    import signal
+    import time
+
+    from safetylab.audit.pipeline import CtrlC
+
+    before = signal.getsignal(signal.SIGINT)
+    with CtrlC() as ctrl_c:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here, at the latest
+        except KeyboardInterrupt:
+            pass  # what a careless library does
+        assert ctrl_c.seen  # the audit loop raises at its next row
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 # 9 ---------------------------------------------------------------------------------------------
 
 

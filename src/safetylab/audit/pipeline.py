@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -191,6 +193,31 @@ class BatchEvidence:
         pc = list(self.p_conversation(benign)) * 2
         pl = list(self.p_last) * 2
         return quality_verdicts(self.answers, pc, pl, list(self.p_answer), rules)
+
+
+class CtrlC:
+    """Ctrl-C raises KeyboardInterrupt as usual and is also remembered, so that an interrupt
+    whose exception some library caught and dropped still stops the run at the next row (seen
+    once: an audit that ran to the end with exit 0 after SIGINT). Main thread only."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._old: Any = None
+        self._installed = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._old if self._old is not None else signal.SIG_DFL)
 
 
 def _part_path(out: Path, k: int) -> Path:
@@ -399,6 +426,16 @@ class Auditor:
         on_resume: Callable[[int], None] | None = None,
         notice: Callable[[str], None] | None = None,
     ) -> _State:
+        with CtrlC() as ctrl_c:
+            return self._run(ctrl_c, progress, on_resume, notice)
+
+    def _run(
+        self,
+        ctrl_c: CtrlC,
+        progress: Callable[[int], None] | None,
+        on_resume: Callable[[int], None] | None,
+        notice: Callable[[str], None] | None,
+    ) -> _State:
         cfg = self.cfg
         cfg.out.mkdir(parents=True, exist_ok=True)
         state_path = cfg.out / STATE
@@ -447,6 +484,8 @@ class Auditor:
             pending.clear()
 
         for pair, err in _rows(cfg):
+            if ctrl_c.seen:
+                raise KeyboardInterrupt  # Ctrl-C whose exception a library swallowed
             consumed += 1
             if consumed <= state.consumed:
                 continue
