@@ -256,6 +256,17 @@ def test_llm_judge_beside_the_audit(tmp_path: Path) -> None:
     assert "LLM judge agrees with the audit" in (tmp_path / "o" / "report.html").read_text()
 
 
+def test_bad_lexicon_is_named_before_any_work(tmp_path: Path) -> None:
+    """The answer side loads in a worker process; a bad --lexicon still stops the audit with
+    the file and field named, not with a broken worker."""
+    bad = tmp_path / "groups.yaml"
+    bad.write_text("groups: {}\n")
+    r = _audit(str(DEMO), "--out", str(tmp_path / "o"), "--lexicon", str(bad))
+    assert r.returncode == 2, r.stderr
+    assert "groups.yaml" in r.stderr and "axes" in r.stderr
+    assert "worker" not in r.stderr and "Traceback" not in r.stderr
+
+
 def test_unguarded_script_audits_in_process(demo_out: Path, tmp_path: Path) -> None:
     """The answer side runs in a spawned process, which imports the main module: a script that
     audits at import time kills that worker. The audit then warns and reads the answers in its

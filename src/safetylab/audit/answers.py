@@ -98,8 +98,8 @@ def _read(*args: Any) -> AnswerBatch:
 
 class AnswerWorker:
     """An `AnswerReader` in a spawned process (`process=False`: in this one, for callers that
-    already parallelise, such as Ray actors). Loading starts at construction, so it overlaps the
-    request encoder's."""
+    already parallelise, such as Ray actors). The worker's loading starts at construction, so it
+    overlaps the request encoder's."""
 
     def __init__(
         self, classifier_dir: str | Path | None, lexicon: str | Path | None, process: bool
@@ -108,16 +108,15 @@ class AnswerWorker:
             str(classifier_dir) if classifier_dir else None,
             str(lexicon) if lexicon else None,
         )
-        self._args = args
-        self._local: AnswerReader | None = None
+        # Loaded here too: a bad --lexicon or --classifier fails here with its own message
+        # (in the worker it would only break the pool), and a dead worker has a stand-in.
+        self._local = AnswerReader(*args)
         self._pool: ProcessPoolExecutor | None = None
         if process:
             # spawn, not fork: the parent holds onnxruntime and torch thread pools
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_load, initargs=args)
             self._pool.submit(int, 0)  # start the worker (and its loading) now
-        else:
-            self._local = AnswerReader(*args)
 
     def submit(
         self,
@@ -135,8 +134,6 @@ class AnswerWorker:
         return Pending(self, None, args)
 
     def read_here(self, *args: Any) -> AnswerBatch:
-        if self._local is None:
-            self._local = AnswerReader(*self._args)
         return self._local.read(*args)
 
     def _fall_back(self) -> None:
