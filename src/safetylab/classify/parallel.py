@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetylab.records import Judgement
+
+if TYPE_CHECKING:
+    from safetylab.classify.model import ResponseClassifier
 
 CHUNK = 4096  # rows per task: large enough that scheduling costs nothing next to the work
 
@@ -38,7 +42,7 @@ def predict_on_ray(
     return out
 
 
-_local: object = None  # this worker process's classifier
+_local: ResponseClassifier | None = None  # this worker process's classifier
 
 
 def _load(heads: Path | None) -> None:
@@ -52,7 +56,8 @@ def _load(heads: Path | None) -> None:
 
 
 def _predict(chunk: tuple[list[object], list[object]]) -> list[Judgement]:
-    return _local.predict(chunk[0], chunk[1])  # type: ignore[attr-defined]
+    assert _local is not None, "the worker's initializer loads the classifier"
+    return _local.predict(chunk[0], chunk[1])
 
 
 def predict_in_processes(
