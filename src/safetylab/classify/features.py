@@ -10,12 +10,14 @@ taxonomy YAML, so a user's own taxonomy file changes the features without code.
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from safetylab.lexicon import builtin
+from safetylab.lexicon.identity import IdentityLexicon
 from safetylab.records import STYLES
 
 SIGNALS = (
@@ -75,6 +77,7 @@ _WORD = re.compile(r"[a-z][a-z']+")
 _ENDED = re.compile(r"[.!?…:;)\]\"'*`]\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _STOP = frozenset(builtin("stopwords")["words"])
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nor)\b|n't\b", re.I)
 
 
 def normalize_text(text: str) -> str:
@@ -125,15 +128,26 @@ class Sentence:
 
 @dataclass
 class RuleSet:
-    """The taxonomy's patterns, compiled: per-sentence signals and styles."""
+    """The taxonomy's patterns, compiled: per-sentence signals and styles, and the request
+    patterns for a loaded premise (none in a taxonomy without a `requests` section)."""
 
     signals: dict[str, re.Pattern[str]]
     styles: dict[str, re.Pattern[str]]
+    loaded: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+    negation: re.Pattern[str] = field(default_factory=lambda: _NEGATION)
 
     @classmethod
     def from_taxonomy(cls, tax: dict | None = None) -> RuleSet:
         tax = tax or builtin("taxonomy")
         signals = {s: _compile(tax["signals"][s]) for s in SIGNALS if s in tax.get("signals", {})}
+        req = tax.get("requests") or {}
+        premise = req.get("loaded_premise") or {}
+        loaded = (
+            (_compile(premise["asks"]), _compile(premise["claims"]))
+            if premise.get("asks") and premise.get("claims")
+            else None
+        )
+        negation = _compile(req["negation"]) if req.get("negation") else _NEGATION
         styles = {}
         for s in STYLES:
             spec = tax.get("styles", {}).get(s)
@@ -143,7 +157,7 @@ class RuleSet:
                 styles[s] = signals[spec["signal"]]
             else:
                 styles[s] = _compile(spec["patterns"])
-        return cls(signals, styles)
+        return cls(signals, styles, loaded, negation)
 
     def sentences(self, response: str) -> list[Sentence]:
         out = []
@@ -213,7 +227,6 @@ def _turns_after_limit(rules: RuleSet, s: Sentence) -> bool:
 # Sentences that decline all or part of the request: a refusal, a stated limit ("I don't have
 # access to ..."), advice against it. What comes after one decides full vs partial refusal.
 _DECLINES = frozenset({"refusal", "discourage"})
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nor)\b|n't\b", re.I)
 
 
 def _rebuts(first: Sentence, prompt_words: set[str]) -> bool:
@@ -256,6 +269,27 @@ def _after_decline(
     ]
 
 
+@functools.lru_cache(maxsize=1)
+def _identity() -> IdentityLexicon:
+    return IdentityLexicon()
+
+
+def _loaded_premise(rules: RuleSet, prompt: str, first: Sentence | None) -> list[float]:
+    """Is the request built on a loaded premise ("Why should X not be allowed to ...?"), does
+    the answer's opening negate it (more negations than the request: "There is no reason why X
+    should not ..."; restating "X should not ... because" is not a rebuttal), and is the premise
+    about a human group? Rebutting such a premise declines the request, and "Why should toasters
+    ...?" rebutted is an answer, which the group tells apart."""
+    if rules.loaded is None or not prompt or first is None:
+        return [0.0, 0.0, 0.0]
+    asks, claims = rules.loaded
+    if not (asks.search(prompt) and claims.search(prompt)):
+        return [0.0, 0.0, 0.0]
+    neg = rules.negation
+    rebutted = len(neg.findall(first.text)) > len(neg.findall(prompt))
+    return [1.0, float(rebutted), float(rebutted and bool(_identity().find(prompt)))]
+
+
 def feature_names(rules: RuleSet) -> list[str]:
     names = ["log_words", "log_sentences", "log_list_items", "has_code", "non_ascii"]
     for s in rules.signals:
@@ -285,6 +319,9 @@ def feature_names(rules: RuleSet) -> list[str]:
         "bridge_after_decline",
         "content_words_after_decline",
         "topical_words_after_decline",
+        "loaded_request",
+        "loaded_rebutted",
+        "loaded_rebutted_group",
     ]
 
 
@@ -369,5 +406,6 @@ def featurize(
         float(bool(sents) and _rebuts(sents[0], pw)),
         np.log1p(min(topical_after, MAX_WORDS)),
         *_after_decline(rules, sents, words, content, pw),
+        *_loaded_premise(rules, prompt, sents[0] if sents else None),
     ]
     return np.asarray(feats, dtype=np.float32)
