@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +196,31 @@ def test_interrupted_run_resumes(tmp_path: Path, hh_rows: list[dict]) -> None:
     assert r.returncode == 0 and "resuming: 40 pairs" in r.stderr.replace("\n", " ")
     again = pd.read_parquet(out / "pairs.parquet")
     pd.testing.assert_frame_equal(full, again)
+
+
+def test_a_changed_model_starts_over_instead_of_resuming(
+    tmp_path: Path, hh_rows: list[dict]
+) -> None:
+    """Parts labelled by one classifier are never joined to parts labelled by another: an
+    upgrade that retrains a head between a kill and the resume starts the audit afresh."""
+    from safetylab.classify.model import HEADS_DIR, Heads
+
+    heads = tmp_path / "heads"
+    shutil.copytree(HEADS_DIR, heads)
+    data = write_jsonl(tmp_path / "hh.jsonl", hh_rows[:40])
+    out = tmp_path / "out"
+    args = (str(data), "--out", str(out), "--batch-size", "20", "--classifier", str(heads))
+    assert _audit(*args).returncode == 0
+    state = json.loads((out / "state.json").read_text())
+    (out / "parts" / "part-000001.parquet").unlink()
+    state.update(parts=1, pairs=20, consumed=20)
+    (out / "state.json").write_text(json.dumps(state))
+    retrained = Heads.load(heads)
+    retrained.card["note"] = "retrained"
+    retrained.save(heads)
+    r = _audit(*args)
+    assert r.returncode == 0, r.stderr
+    assert "options or models; starting afresh" in r.stderr and "resuming" not in r.stderr
 
 
 def test_other_schema_with_column_mapping(tmp_path: Path) -> None:

@@ -103,7 +103,28 @@ class AuditConfig:
             self.judge,
         )
         h.update(repr(opts).encode())
+        h.update(_models_digest(self.classifier).encode())
         return h.hexdigest()[:16]
+
+
+def _models_digest(classifier: Path | None) -> str:
+    """The bytes of every model and table the audit reads: a run resumed after an upgrade that
+    changed one (a retrained classifier, a re-chosen harm threshold) starts over instead of
+    joining parts labelled by two different models."""
+    from safetylab.audit import answer_harm, harm
+    from safetylab.classify.model import BUNDLE, HEADS_DIR
+
+    files = [
+        (classifier or HEADS_DIR) / BUNDLE,
+        harm.WEIGHTS,
+        harm.ADAPTER / "adapter_model.safetensors",
+        answer_harm.WEIGHTS,
+        RULES_FILE,
+    ]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes() if f.is_file() else f"missing:{f.name}".encode())
+    return h.hexdigest()
 
 
 @dataclass
@@ -163,7 +184,7 @@ def _read_state(
         say(f"{path} is damaged ({exc}); starting afresh")
         return None
     if state.fingerprint != fingerprint or state.version != STATE_VERSION:
-        say(f"{out} holds an audit of other inputs or options; starting afresh")
+        say(f"{out} holds an audit of other inputs, options or models; starting afresh")
         return None
     missing = [k for k in range(state.parts) if not _part_path(out, k).exists()]
     if missing:
