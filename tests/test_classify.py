@@ -106,7 +106,7 @@ def test_clear_cases(clf: ResponseClassifier) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="known gap (issue 21): the heads retrained on XSTest's full-refusal definition call "
-    "most refuse-then-answer replies full refusals; partial-refusal F1 on XSTest is 0.04 and 0.07",
+    "most refuse-then-answer replies full refusals; partial-refusal F1 on XSTest is 0.00 and 0.07",
 )
 def test_refuse_then_answer_is_partial(clf: ResponseClassifier) -> None:
     got = clf.predict(
