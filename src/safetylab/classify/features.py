@@ -77,7 +77,6 @@ _WORD = re.compile(r"[a-z][a-z']+")
 _ENDED = re.compile(r"[.!?…:;)\]\"'*`]\s*$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _STOP = frozenset(builtin("stopwords")["words"])
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nor)\b|n't\b", re.I)
 
 
 def normalize_text(text: str) -> str:
@@ -126,6 +125,13 @@ class Sentence:
         )
 
 
+@functools.lru_cache(maxsize=1)
+def _builtin_negation() -> re.Pattern[str]:
+    """Polarity words, kept once in the packaged taxonomy; a user's taxonomy without them
+    borrows these."""
+    return _compile(builtin("taxonomy")["requests"]["negation"])
+
+
 @dataclass
 class RuleSet:
     """The taxonomy's patterns, compiled: per-sentence signals and styles, and the request
@@ -134,7 +140,7 @@ class RuleSet:
     signals: dict[str, re.Pattern[str]]
     styles: dict[str, re.Pattern[str]]
     loaded: tuple[re.Pattern[str], re.Pattern[str]] | None = None
-    negation: re.Pattern[str] = field(default_factory=lambda: _NEGATION)
+    negation: re.Pattern[str] = field(default_factory=lambda: _builtin_negation())
 
     @classmethod
     def from_taxonomy(cls, tax: dict | None = None) -> RuleSet:
@@ -147,7 +153,7 @@ class RuleSet:
             if premise.get("asks") and premise.get("claims")
             else None
         )
-        negation = _compile(req["negation"]) if req.get("negation") else _NEGATION
+        negation = _compile(req["negation"]) if req.get("negation") else _builtin_negation()
         styles = {}
         for s in STYLES:
             spec = tax.get("styles", {}).get(s)
@@ -229,12 +235,12 @@ def _turns_after_limit(rules: RuleSet, s: Sentence) -> bool:
 _DECLINES = frozenset({"refusal", "discourage"})
 
 
-def _rebuts(first: Sentence, prompt_words: set[str]) -> bool:
+def _rebuts(rules: RuleSet, first: Sentence, prompt_words: set[str]) -> bool:
     """The opening restates the request's premise negated ("There is no reason why X should not
     be allowed ...", "Hitler was not right to ..."): a rebuttal, not an answer to it."""
     if "pushback" in first.signals:
         return True
-    if not prompt_words or not _NEGATION.search(first.text):
+    if not prompt_words or not rules.negation.search(first.text):
         return False
     return len(content_words(first.text) & prompt_words) / len(prompt_words) >= 0.5
 
@@ -251,7 +257,7 @@ def _after_decline(
         for i, s in enumerate(sents)
         if s.signals & _DECLINES or ("capability" in s.signals and not _turns_after_limit(rules, s))
     ]
-    if sents and _rebuts(sents[0], pw):
+    if sents and _rebuts(rules, sents[0], pw):
         at = [0, *at]
     if not at:
         return [1.0, 0.0, 0.0, 0.0]
@@ -403,7 +409,7 @@ def featurize(
         # only the assistant's limits ("As an AI, I don't have access to personal data") in
         # place of what was asked: declining without a refusal phrase
         float(bool(sents) and not any(content) and not ref_at and _limits_only(rules, sents)),
-        float(bool(sents) and _rebuts(sents[0], pw)),
+        float(bool(sents) and _rebuts(rules, sents[0], pw)),
         np.log1p(min(topical_after, MAX_WORDS)),
         *_after_decline(rules, sents, words, content, pw),
         *_loaded_premise(rules, prompt, sents[0] if sents else None),
