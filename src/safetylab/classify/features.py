@@ -140,7 +140,7 @@ class RuleSet:
     signals: dict[str, re.Pattern[str]]
     styles: dict[str, re.Pattern[str]]
     loaded: tuple[re.Pattern[str], re.Pattern[str]] | None = None
-    negation: re.Pattern[str] = field(default_factory=lambda: _builtin_negation())
+    negation: re.Pattern[str] = field(default_factory=_builtin_negation)
 
     @classmethod
     def from_taxonomy(cls, tax: dict | None = None) -> RuleSet:
