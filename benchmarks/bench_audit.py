@@ -1,6 +1,6 @@
 """Audit throughput, peak memory, and the audit/embedding time ratio.
 
-    python benchmarks/bench_audit.py [DATA] [--replicate N] [--limit N]
+    python benchmarks/bench_audit.py [DATA] [--replicate N] [--limit N] [--encoder int8]
 
 Runs the audit on DATA (default: the shared HH harmless-base test file), then encodes exactly the
 texts the audit embedded with the same encoder (the request-harm head's), and prints both times
@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--replicate", type=int, default=1)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=1024)
+    ap.add_argument("--encoder", choices=("float", "int8"), default="float")
     args = ap.parse_args()
 
     from safetylab.audit.harm import HarmHead
@@ -63,9 +64,12 @@ def main() -> None:
             for _ in range(args.replicate):
                 fh.write(raw)
     # model loads (the in-memory ONNX export, the answer worker's) are not part of either timing
-    HarmHead.embedder().encode(["warm-up"])
+    int8 = args.encoder == "int8"
+    HarmHead.embedder(int8).encode(["warm-up"])
     rss0 = peak_rss_mb()
-    cfg = AuditConfig([data], tmp / "out", limit=args.limit, batch_size=args.batch_size)
+    cfg = AuditConfig(
+        [data], tmp / "out", limit=args.limit, batch_size=args.batch_size, encoder=args.encoder
+    )
     auditor = Auditor(cfg)
     auditor.answers.submit(["hi"], ["hello"], [True], ([""], [""], [""])).result()  # loaded
     t0 = time.perf_counter()
@@ -77,7 +81,7 @@ def main() -> None:
     texts = list(auditor.fz.cache._store)
     rss_audit = peak_rss_mb()
     t1 = time.perf_counter()
-    emb = HarmHead.embedder()  # the audit's encoder (adapter merged), no cache
+    emb = HarmHead.embedder(int8)  # the audit's encoder (adapter merged), no cache
     for i in range(0, len(texts), 4096):
         emb.encode(texts[i : i + 4096])
     embed_s = time.perf_counter() - t1
@@ -88,7 +92,8 @@ def main() -> None:
     print(f"ratio audit / embedding: {audit_s / embed_s:.2f}")
     print(f"peak RSS: {rss_audit:.0f} MB (after model load: {rss0:.0f} MB)", end="")
     print(f"; answer worker process {worker_mb:.0f} MB")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, embedding on {backend()}")
+    py = sys.version.split()[0]
+    print(f"python {py}, {os.cpu_count()} cores, {args.encoder} encoder on {backend()}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -6,7 +6,7 @@
 - grooming: `grooming simulate --users N/0.75` then `grooming train` at paper scale (N client
   users, 10 % = N/10 per round, `--rounds`), once with pfl and once `--batched`; load, features,
   training and report seconds from the run's metrics.json beside the wall time of the command.
-- audit: `audit` on the shared HH file (2,312 pairs): wall time and pairs/s.
+- audit: `audit` on the shared HH file (2,312 pairs), float and int8 encoder: wall time, pairs/s.
 - classify: `classify` on a CSV of `--classify-rows` answers (HH answers, repeated): rows/s.
 - probe: `probe` against the local OpenAI-compatible test server (250 ms latency, 128
   connections): wall time and the share of the ideal rate.
@@ -63,12 +63,16 @@ def grooming(tmp: Path, clients: int, rounds: int) -> None:
 
 
 def audit(tmp: Path) -> None:
-    out = tmp / "audit"
-    t = cli("audit", str(HH), "--out", str(out), "--quiet")
-    s = json.loads((out / "summary.json").read_text())
-    n = s["n_pairs"]
-    inner = s.get("timing", {}).get("pairs_per_second")
-    print(f"audit (HH file, {n} pairs): {t:.1f} s wall = {n / t:.0f} pairs/s (inner {inner}/s)")
+    for encoder in ("float", "int8"):
+        out = tmp / f"audit-{encoder}"
+        t = cli("audit", str(HH), "--out", str(out), "--encoder", encoder, "--quiet")
+        s = json.loads((out / "summary.json").read_text())
+        n = s["n_pairs"]
+        inner = s.get("timing", {}).get("pairs_per_second")
+        print(
+            f"audit --encoder {encoder} (HH file, {n} pairs): {t:.1f} s wall = {n / t:.0f} "
+            f"pairs/s (inner {inner}/s, model loads included)"
+        )
 
 
 def classify(tmp: Path, rows: int) -> None:

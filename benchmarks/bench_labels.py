@@ -15,6 +15,7 @@
    `python -m safetylab.audit.train_harm`), and Do-Not-Answer's risky questions (never seen).
 5. The answer-harm head on answers it never trained on: GPTFuzz evaluate, DiaSafety test,
    Do-Not-Answer's `harmful` flags per model.
+6. 3 and 4 again for the int8 request encoder (`audit --encoder int8`).
 """
 
 from __future__ import annotations
@@ -75,31 +76,13 @@ def recipe_lomo() -> None:
         )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--skip-recipe", action="store_true")
-    args = ap.parse_args()
-    from safetylab.audit.harm import HarmHead
-    from safetylab.audit.train_harm import evaluate_unseen as harm_unseen
-    from safetylab.classify.validate import format_validation, validate
-
-    t0 = time.perf_counter()
-    m = validate()
-    print(format_validation(m))
-    rel = m["do_not_answer"]["all"]["calibration"]["reliability"]
-    print("reliability on Do-Not-Answer (binary refusal confidence):")
-    for b in rel:
-        print(
-            f"  {b['bin']}: n={b['n']:5d} confidence {b['confidence']:.3f} "
-            f"accuracy {b['accuracy']:.3f}"
-        )
-    if not args.skip_recipe:
-        recipe_lomo()
+def audit_vs_authors(encoder: str = "float") -> None:
     from safetylab.audit.tune_quality import cross_validate, dev_evidence
 
-    cv = cross_validate(dev_evidence())
+    cv = cross_validate(dev_evidence(encoder=encoder))
     print(
-        f"\naudit vs the HH paper authors (dev half, n={cv['n']}), {cv['repeats']} x "
+        f"\naudit vs the HH paper authors ({encoder} request encoder; dev half, n={cv['n']}), "
+        f"{cv['repeats']} x "
         f"{cv['folds']}-fold cross-validated (knobs chosen on the training folds only): "
         f"accuracy {cv['accuracy']:.3f} {_ci(cv['accuracy_ci95'])} (repeats "
         f"{cv['accuracy_range'][0]:.3f}-{cv['accuracy_range'][1]:.3f}), macro-F1 "
@@ -122,10 +105,18 @@ def main() -> None:
         f"{cv['choice_stability']:.0%} of folds; in-sample accuracy "
         f"{cv['in_sample']['accuracy']:.3f} (not evidence)"
     )
-    card = HarmHead.load().card["cross_validated"]
+
+
+def request_harm(int8: bool = False) -> None:
+    from safetylab.audit.harm import HarmHead
+    from safetylab.audit.train_harm import evaluate_unseen as harm_unseen
+
+    head = HarmHead.load()
+    card = (head.card["int8"] if int8 else head.card)["cross_validated"]
     th = card.get("threshold", {})
     print(
-        f"\nrequest harm, {card['folds']}-fold cross-validated; each fold at the threshold its "
+        f"\nrequest harm ({'int8' if int8 else 'float'} encoder), {card['folds']}-fold "
+        "cross-validated; each fold at the threshold its "
         f"other folds chose ({th.get('rule', 'fixed at 0.5')}: per fold "
         f"{th.get('per_fold', {})}, shipped {th.get('shipped', 0.5)}):"
     )
@@ -148,6 +139,34 @@ def main() -> None:
         f"  Do-Not-Answer's 939 risky questions (never seen): called harmful {d['rate']:.3f} "
         f"{_ci(d['ci95'])}"
     )
+    h = harm_unseen(head, int8=int8)
+    d = h["do_not_answer_questions"]
+    print(
+        f"  Do-Not-Answer's 939 risky questions (never seen): called harmful {d['rate']:.3f} "
+        f"{_ci(d['ci95'])}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-recipe", action="store_true")
+    args = ap.parse_args()
+    from safetylab.classify.validate import format_validation, validate
+
+    t0 = time.perf_counter()
+    m = validate()
+    print(format_validation(m))
+    rel = m["do_not_answer"]["all"]["calibration"]["reliability"]
+    print("reliability on Do-Not-Answer (binary refusal confidence):")
+    for b in rel:
+        print(
+            f"  {b['bin']}: n={b['n']:5d} confidence {b['confidence']:.3f} "
+            f"accuracy {b['accuracy']:.3f}"
+        )
+    if not args.skip_recipe:
+        recipe_lomo()
+    audit_vs_authors()
+    request_harm()
     from safetylab.audit.answer_harm import AnswerHarmHead
     from safetylab.audit.answer_harm import evaluate as answer_eval
 
@@ -165,6 +184,11 @@ def main() -> None:
     line("DiaSafety test", e["diasafety_test"])
     for model, b in e["do_not_answer"].items():
         line(f"Do-Not-Answer {model}", b)
+    print(
+        "\nthe int8 request encoder (`audit --encoder int8`): same adapter and heads, own threshold"
+    )
+    request_harm(int8=True)
+    audit_vs_authors("int8")
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 

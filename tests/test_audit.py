@@ -329,18 +329,24 @@ def test_request_harm_threshold_is_chosen_out_of_fold() -> None:
     if not (data_root() / "prompt-labels" / "harmbench").is_dir():
         pytest.skip("shared prompt-labels data not found")
     df = training_frame()
-    p, fold = load_oof(df)
+    p, p_int8, fold = load_oof(df)
+    head = HarmHead.load()
     shipped, figures = cross_validated_threshold(df, p, fold)
-    card = HarmHead.load().card
-    assert HarmHead.load().threshold == pytest.approx(shipped) == card["threshold"]
+    assert head.threshold == pytest.approx(shipped) == head.card["threshold"]
     real = figures["real_requests"]
-    assert real == card["cross_validated"]["real_requests"]
+    assert real == head.card["cross_validated"]["real_requests"]
     # the issue-21 bars, out of fold: recall >= 0.90, false positives <= 0.08 on real requests
     assert real["recall"]["rate"] >= 0.90 and real["false_positive_rate"]["rate"] <= 0.08
-    for k in range(int(fold.max()) + 1):
-        t = choose_threshold(df, p, fold != k)
-        rows = (fold != k) & df["harmful"].to_numpy() & df["source"].isin(REAL).to_numpy()
-        assert (p[rows] >= t).mean() >= RECALL_TARGET
+    # the int8 encoder (`--encoder int8`): its own threshold by the same rule on its own scores
+    shipped8, figures8 = cross_validated_threshold(df, p_int8, fold)
+    assert head.threshold_for(int8=True) == pytest.approx(shipped8)
+    assert figures8["real_requests"] == head.card["int8"]["cross_validated"]["real_requests"]
+    assert figures8["real_requests"]["recall"]["rate"] >= 0.90
+    for scores in (p, p_int8):
+        for k in range(int(fold.max()) + 1):
+            t = choose_threshold(df, scores, fold != k)
+            rows = (fold != k) & df["harmful"].to_numpy() & df["source"].isin(REAL).to_numpy()
+            assert (scores[rows] >= t).mean() >= RECALL_TARGET
 
 
 def test_onnx_embedding_gives_torchs_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,3 +373,48 @@ def test_onnx_embedding_gives_torchs_vectors(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SAFETYLAB_EMBED_BACKEND", "gpu")
     with pytest.raises(ValueError, match="SAFETYLAB_EMBED_BACKEND"):
         backend()
+
+
+def test_int8_encoder_audits_the_same_rows_at_its_own_threshold(
+    demo_out: Path, tmp_path: Path
+) -> None:
+    """`--encoder int8` is the fast path, not the same numbers: its vectors stay close to the
+    float encoder's, a text's vector never depends on the texts beside it, and the audit writes
+    the same rows and answer verdicts, reading requests at the int8 threshold the head's card
+    cross-validated. Switching encoders never resumes the other encoder's parts."""
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    from safetylab.audit.harm import HarmHead
+
+    rows = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()]
+    texts = list(dict.fromkeys(r["chosen"].split("\n\nAssistant:")[0].strip() for r in rows))
+    f32 = HarmHead.embedder().encode(texts)
+    i8 = HarmHead.embedder(int8=True).encode(texts)
+    cos = (f32 * i8).sum(axis=1)
+    assert cos.mean() >= 0.98 and cos.min() >= 0.9 and cos.max() < 0.999999
+    alone = np.vstack([HarmHead.embedder(int8=True).encode([t]) for t in texts[:8]])
+    np.testing.assert_array_equal(alone, i8[:8])
+
+    out = tmp_path / "int8"
+    r = _audit(str(DEMO), "--out", str(out), "--encoder", "int8")
+    assert r.returncode == 0, r.stderr
+    a = pd.read_parquet(demo_out / "pairs.parquet")
+    b = pd.read_parquet(out / "pairs.parquet")
+    assert a.source_line.tolist() == b.source_line.tolist()
+    assert a.chosen_label.tolist() == b.chosen_label.tolist()
+    assert (a.prompt_harmful == b.prompt_harmful).sum() >= 38
+    assert not np.allclose(a.harm_benign, b.harm_benign, atol=1e-6)
+    s = json.loads((out / "summary.json").read_text())
+    head = HarmHead.load()
+    assert s["request_harm"]["encoder"] == "int8"
+    assert s["request_harm"]["threshold"] == round(head.threshold_for(int8=True), 4)
+    assert json.loads((demo_out / "summary.json").read_text())["request_harm"] == {
+        "encoder": "float",
+        "threshold": round(head.threshold, 4),
+        "threshold_source": "cross-validated",
+    }
+    r = _audit(str(DEMO), "--out", str(out))
+    assert r.returncode == 0 and "starting afresh" in r.stderr and "resuming" not in r.stderr
+    r = _audit(str(DEMO), "--out", str(tmp_path / "x"), "--encoder", "fp4")
+    assert r.returncode != 0 and "--encoder must be float or int8" in r.stderr

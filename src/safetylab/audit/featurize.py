@@ -10,8 +10,8 @@ from safetylab.embed import EmbeddingCache
 
 
 class Featurizer:
-    def __init__(self, harm: HarmHead, cache: EmbeddingCache | None = None):
-        self.cache = cache or EmbeddingCache(harm.embedder(), max_items=200_000)
+    def __init__(self, harm: HarmHead, cache: EmbeddingCache | None = None, int8: bool = False):
+        self.cache = cache or EmbeddingCache(harm.embedder(int8), max_items=200_000)
         self.keywords = HarmKeywords()
         self.harm_head = harm
 

@@ -68,15 +68,27 @@ class HarmHead:
     version: int = FORMAT_VERSION
 
     @staticmethod
-    def embedder() -> Embedder:
-        """The encoder every request is embedded with before `scores`."""
-        return Embedder(adapter=str(ADAPTER))
+    def embedder(int8: bool = False) -> Embedder:
+        """The encoder every request is embedded with before `scores`. `int8`: the same adapted
+        model on int8 weights (about 2x faster; its own cross-validated threshold)."""
+        return Embedder(adapter=str(ADAPTER), int8=int8)
 
     @property
     def threshold(self) -> float:
         """P(harmful) at which a request counts as harmful: chosen by cross-validation when the
         head was trained (its card), 0.5 for heads trained before that."""
         return float(self.card.get("threshold", 0.5))
+
+    def threshold_for(self, int8: bool) -> float:
+        """The cross-validated threshold of the float or the int8 encoder."""
+        if not int8:
+            return self.threshold
+        if "int8" not in self.card:
+            raise SafetylabError(
+                "this harm head has no int8 threshold; retrain it with "
+                "`python -m safetylab.audit.train_harm`"
+            )
+        return float(self.card["int8"]["threshold"])
 
     def p_harmful(self, request_emb: np.ndarray) -> np.ndarray:
         return harm_probability(request_emb, self.any_weight, self.any_bias)

@@ -143,6 +143,17 @@ class HarmEncoder:
                 out.append(mean_pool(hidden, b["attention_mask"]).numpy())
         return np.vstack(out) if out else np.zeros((0, len(self.weight)), dtype=np.float32)
 
+    def embed_as_shipped(self, texts: list[str], int8: bool) -> np.ndarray:
+        """The vectors the audit computes once this adapter ships: merged, exported and run by
+        onnxruntime (int8 for `--encoder int8`), so cross-validation measures the path users run."""
+        import copy
+
+        from safetylab.embed import onnx_session, run_session
+
+        merged = copy.deepcopy(self.model).merge_and_unload()  # type: ignore[attr-defined]
+        session = onnx_session(merged, self.tokenizer, int8)
+        return run_session(session, self.tokenizer, texts, self.config.max_length, int8, 32)
+
     def save_adapter(self, path: Path) -> None:
         self.model.save_pretrained(str(path))  # type: ignore[attr-defined]
 

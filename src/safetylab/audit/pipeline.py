@@ -56,6 +56,7 @@ class AuditConfig:
     batch_size: int = 1024
     near_dup_threshold: float = 0.8
     harm_threshold: float | None = None  # None: the harm head's cross-validated threshold
+    encoder: str = "float"  # or "int8": the request encoder on int8 weights, ~1.6x the audit
     lexicon: Path | None = None
     classifier: Path | None = None
     limit: int | None = None
@@ -85,6 +86,8 @@ class AuditConfig:
             raise SafetylabError("AuditConfig.limit must be at least 1")
         if self.engine not in ("local", "ray"):
             raise SafetylabError("--engine must be local or ray")
+        if self.encoder not in ("float", "int8"):
+            raise SafetylabError("--encoder must be float or int8")
 
     def fingerprint(self) -> str:
         """Changes when the inputs or any option that changes results changes."""
@@ -101,6 +104,7 @@ class AuditConfig:
             self.limit,
             self.skip_invalid,
             self.judge,
+            self.encoder,
         )
         h.update(repr(opts).encode())
         h.update(_models_digest(self.classifier).encode())
@@ -259,7 +263,11 @@ class Auditor:
         self.cfg = cfg
         self.harm_head = HarmHead.load()
         self.rules = load_rules()
-        self.fz = Featurizer(self.harm_head)
+        int8 = cfg.encoder == "int8"
+        self.fz = Featurizer(self.harm_head, int8=int8)
+        self.harm_threshold = (
+            self.harm_head.threshold_for(int8) if cfg.harm_threshold is None else cfg.harm_threshold
+        )
         self.dups = DuplicateIndex(cfg.near_dup_threshold)
         self.classifier_stats: dict[str, Any] = {}
         self.judge = (
@@ -351,9 +359,7 @@ class Auditor:
             "subset": [subset_of(p.source.file, p.split) for p in pairs],
         }
         b = cats.index("benign")
-        tau = (
-            self.harm_head.threshold if self.cfg.harm_threshold is None else self.cfg.harm_threshold
-        )
+        tau = self.harm_threshold
         harmful = harm[:, b] < 1.0 - tau
         labels = []
         for row, bad in zip(harm, harmful, strict=True):
@@ -617,6 +623,11 @@ def run_audit(
             **auditor.rules.knobs,
             "cross_validated": auditor.rules.provenance.get("cross_validated", {}).get("accuracy"),
             "source": str(RULES_FILE.name),
+        }
+        summary["request_harm"] = {
+            "encoder": cfg.encoder,
+            "threshold": round(auditor.harm_threshold, 4),
+            "threshold_source": "given" if cfg.harm_threshold is not None else "cross-validated",
         }
         if cfg.human_labels is not None:
             from safetylab.audit.human import load_human_labels, ppi_block

@@ -272,11 +272,12 @@ def cross_validated_threshold(
 
 def cross_validate(
     df: pd.DataFrame, folds: int = 5, progress: Callable | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold P(harmful) for every row and its fold: each fold's adapter and head are
-    trained without it."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold P(harmful) for every row from the float encoder and from its int8 copy
+    (`--encoder int8`), and each row's fold: each fold's adapter and head are trained without it."""
     fold = assign_folds(df, folds)
     p = np.zeros(len(df))
+    p_int8 = np.zeros(len(df))
     for k in range(folds):
         if progress:
             progress(f"fold {k + 1}/{folds}")
@@ -288,35 +289,39 @@ def cross_validate(
             train["weight"].to_numpy(),
             progress=progress,
         )
-        p[test] = harm_probability(enc.embed(df["text"].iloc[test].tolist()), enc.weight, enc.bias)
-    return p, fold
+        held_out = df["text"].iloc[test].tolist()
+        p[test] = harm_probability(enc.embed(held_out), enc.weight, enc.bias)
+        p_int8[test] = harm_probability(
+            enc.embed_as_shipped(held_out, int8=True), enc.weight, enc.bias
+        )
+    return p, p_int8, fold
 
 
-def evaluate_unseen(head: HarmHead, root: Path | None = None) -> dict[str, Any]:
+def evaluate_unseen(head: HarmHead, root: Path | None = None, int8: bool = False) -> dict[str, Any]:
     """Real requests the head never trained on: Do-Not-Answer's 939 risky questions
     (evaluation only), reported as the share called harmful."""
     dna = sources.do_not_answer(root=root).drop_duplicates("prompt")
     texts = dna["prompt"].tolist()
-    p = head.p_harmful(head.embedder().encode(texts))
-    return {"do_not_answer_questions": rate(int((p >= head.threshold).sum()), len(p))}
+    p = head.p_harmful(head.embedder(int8).encode(texts))
+    return {"do_not_answer_questions": rate(int((p >= head.threshold_for(int8)).sum()), len(p))}
 
 
 def _digest(df: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(df["text"]).encode()).hexdigest()
 
 
-def load_oof(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The saved out-of-fold scores and folds, checked to belong to these rows."""
+def load_oof(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The saved out-of-fold scores (float, int8) and folds, checked to belong to these rows."""
     if not OOF.exists():
         raise SafetylabError(f"{OOF}: no saved out-of-fold scores; train without --threshold-only")
     saved = np.load(OOF, allow_pickle=False)
-    if str(saved["digest"]) != _digest(df):
-        raise SafetylabError(f"{OOF}: scores of other training rows; train again")
-    return saved["p"], saved["fold"]
+    if str(saved["digest"]) != _digest(df) or "p_int8" not in saved:
+        raise SafetylabError(f"{OOF}: scores of other training rows or encoders; train again")
+    return saved["p"], saved["p_int8"], saved["fold"]
 
 
 def main(folds: int = 5, threshold_only: bool = False) -> dict[str, Any]:
-    """Fine-tune, cross-validate and ship the head; `threshold_only` re-chooses the threshold
+    """Fine-tune, cross-validate and ship the head; `threshold_only` re-chooses the thresholds
     from the saved out-of-fold scores and leaves the weights as they are."""
     if folds < 2 and not threshold_only:
         raise SafetylabError(f"folds={folds}: at least 2, the threshold is chosen out of fold")
@@ -324,14 +329,15 @@ def main(folds: int = 5, threshold_only: bool = False) -> dict[str, Any]:
     df = training_frame()
     log = lambda m: print(f"[{time.perf_counter() - t0:6.0f} s] {m}", flush=True)  # noqa: E731
     if threshold_only:
-        oof, fold = load_oof(df)
+        oof, oof_int8, fold = load_oof(df)
         head = HarmHead.load()
     else:
-        oof, fold = cross_validate(df, folds, log)
-        np.savez_compressed(OOF, p=oof, fold=fold, digest=np.asarray(_digest(df)))
+        oof, oof_int8, fold = cross_validate(df, folds, log)
+        np.savez_compressed(OOF, p=oof, p_int8=oof_int8, fold=fold, digest=np.asarray(_digest(df)))
         enc, head = fit(df, progress=log)
         enc.save_adapter(ADAPTER)
     threshold, cv = cross_validated_threshold(df, oof, fold)
+    threshold_int8, cv_int8 = cross_validated_threshold(df, oof_int8, fold)
     head.card = {
         "format": head.version,
         "threshold": threshold,
@@ -340,10 +346,16 @@ def main(folds: int = 5, threshold_only: bool = False) -> dict[str, Any]:
         "benign_rows": int((~df["harmful"]).sum()),
         "finetune": FineTuneConfig().__dict__,
         "cross_validated": {"folds": int(fold.max()) + 1, **cv},
+        # The same adapter and heads run on int8 weights (`audit --encoder int8`): its own
+        # threshold, chosen by the same rule on that encoder's out-of-fold scores.
+        "int8": {
+            "threshold": threshold_int8,
+            "cross_validated": {"folds": int(fold.max()) + 1, **cv_int8},
+        },
     }
     head.save()
     what = "the head's card" if threshold_only else f"{ADAPTER} and the heads"
-    log(f"wrote {what} (threshold {threshold:.3f})")
+    log(f"wrote {what} (threshold {threshold:.3f}, int8 {threshold_int8:.3f})")
     return head.card
 
 

@@ -59,7 +59,7 @@ class DevEvidence:
     gold: list[str]
 
 
-def dev_evidence(labels: Path | None = None) -> DevEvidence:
+def dev_evidence(labels: Path | None = None, encoder: str = "float") -> DevEvidence:
     from safetylab.audit.pipeline import AuditConfig, Auditor
     from safetylab.io.hh import pair_from_row
     from safetylab.io.readers import iter_rows
@@ -69,7 +69,7 @@ def dev_evidence(labels: Path | None = None) -> DevEvidence:
     pairs = [pair_from_row(r.data, r.source) for r in rows]  # type: ignore[arg-type]
     gold = [str(r.data["label"]) for r in rows]  # type: ignore[index]
     with tempfile.TemporaryDirectory() as d:
-        with Auditor(AuditConfig(inputs=[labels], out=Path(d))) as auditor:
+        with Auditor(AuditConfig(inputs=[labels], out=Path(d), encoder=encoder)) as auditor:
             ev = auditor.evidence(pairs)
         benign = auditor.harm_head.categories.index("benign")
     n = len(pairs)

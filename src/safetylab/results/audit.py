@@ -139,3 +139,6 @@ class AuditSummary(Result):
     quality_rules: dict[str, Any] | None = Field(
         None, description="The quality table's knobs and where they came from."
     )
+    request_harm: dict[str, Any] | None = Field(
+        None, description="The request encoder (float or int8) and the P(harmful) threshold used."
+    )
