@@ -212,6 +212,27 @@ def test_non_text_and_other_languages_are_invalid_not_guessed(clf: ResponseClass
         clf.predict(["a", "b"], ["x"])
 
 
+def test_lowercased_patterns_find_what_the_case_insensitive_ones_find() -> None:
+    """Sentences of ASCII answers are matched lowercased, without IGNORECASE (faster): on real
+    answers of many models, and on non-ASCII ones, every sentence gets exactly the signals and
+    styles of the case-insensitive patterns."""
+    from safetylab.classify import sources
+    from safetylab.classify.features import RuleSet, normalize_text
+
+    if not (data_root() / "response-labels").is_dir():
+        pytest.skip("shared response-labels data not found")
+    texts = sources.do_not_answer()["response"].tolist() + sources.xstest_dev()["response"].tolist()
+    texts = [normalize_text(t) for t in texts] + ["I CAN'T HELP WITH THAT. Lo siento, no puedo."]
+    fast = RuleSet.from_taxonomy()
+    slow = RuleSet.from_taxonomy()
+    assert fast._lower is not None
+    slow._lower = None
+    got, want = [fast.sentences(t) for t in texts], [slow.sentences(t) for t in texts]
+    assert got == want
+    assert sum("refusal" in s.signals for ss in got for s in ss) > 1000  # the check has teeth
+    assert "refusal" in got[-1][0].signals
+
+
 def test_cli_workers_give_one_process_labels(tmp_path: Path) -> None:
     """`--workers 2` spreads XSTest's 450 real Mistral completions over two processes and
     writes exactly the rows, order and labels of one process."""

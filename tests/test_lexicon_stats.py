@@ -20,6 +20,31 @@ def test_identity_matches_on_word_boundaries() -> None:
     }
 
 
+def test_fast_identity_matching_finds_what_the_plain_regexes_find(hh_rows: list[dict]) -> None:
+    """`find` lowercases ASCII text and skips texts no term matches; on every turn of the real
+    HH file and on non-ASCII text (where Unicode case rules differ from lower()) it names
+    exactly the groups the plain case-insensitive per-axis regexes name."""
+    lex = IdentityLexicon()
+
+    def plain(text: str) -> list[str]:
+        hit = {int(m.lastgroup[1:]) for rx in lex._res for m in rx.finditer(text)}  # type: ignore[index]
+        return [f"{lex.groups[i].axis}:{lex.groups[i].name}" for i in sorted(hit)]
+
+    texts = [t for r in hh_rows for t in r["chosen"].split("\n\n")]
+    texts += [t for r in hh_rows for t in r["rejected"].split("\n\n")[-1:]]
+    texts += [
+        "İslam and MUSLIMS",
+        "Ünited Arab emirates",
+        "BLACK WOMEN in Mexico",
+        "anti-muslim",
+        "",
+    ]
+    found = [[f"{g.axis}:{g.name}" for g in lex.find(t)] for t in texts]
+    assert found == [plain(t) for t in texts]
+    assert sum(bool(f) for f in found) > 100  # the file names groups: the check has teeth
+    assert "religion:muslim" in found[-5] and found[-2] == []
+
+
 def test_custom_lexicon_errors_name_the_field(tmp_path) -> None:
     p = tmp_path / "lex.yaml"
     p.write_text("axes:\n  religion:\n    pastafarian: []\n")

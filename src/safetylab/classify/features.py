@@ -98,6 +98,29 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+def _lowercased(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The same case-insensitive pattern for lowercased ASCII text, without IGNORECASE (about
+    1.6x faster; the regexes are most of the classifier's time). Letters after a backslash (\\W,
+    \\S) keep their case. None where lowering could change what it matches: a case-sensitive
+    pattern, a scoped flag or a character range that spans cases."""
+    src = pattern.pattern
+    if (
+        not pattern.flags & re.IGNORECASE
+        or "(?-" in src
+        or re.search(r"[A-Z]-[a-z]|[a-z]-[A-Z]", src)
+    ):
+        return None
+    out, i = [], 0
+    while i < len(src):
+        if src[i] == "\\":
+            out.append(src[i : i + 2])
+            i += 2
+        else:
+            out.append(src[i].lower())
+            i += 1
+    return re.compile("".join(out), pattern.flags & ~re.IGNORECASE)
+
+
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
 
@@ -141,6 +164,23 @@ class RuleSet:
     styles: dict[str, re.Pattern[str]]
     loaded: tuple[re.Pattern[str], re.Pattern[str]] | None = None
     negation: re.Pattern[str] = field(default_factory=_builtin_negation)
+    # The signals and styles for lowercased ASCII sentences (same matches, tested); None where
+    # some pattern cannot be lowered, and every sentence takes the case-insensitive path.
+    _lower: tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        lowered: dict[int, re.Pattern[str] | None] = {}
+        for p in [*self.signals.values(), *self.styles.values()]:
+            if id(p) not in lowered:
+                lowered[id(p)] = _lowercased(p)
+        if all(v is not None for v in lowered.values()):
+            low = {k: v for k, v in lowered.items() if v is not None}
+            self._lower = (
+                {k: low[id(p)] for k, p in self.signals.items()},
+                {k: low[id(p)] for k, p in self.styles.items()},
+            )
 
     @classmethod
     def from_taxonomy(cls, tax: dict | None = None) -> RuleSet:
@@ -168,14 +208,18 @@ class RuleSet:
     def sentences(self, response: str) -> list[Sentence]:
         out = []
         for s in split_sentences(response):
+            if self._lower is not None and s.isascii():
+                text, signals, styles = s.lower(), *self._lower
+            else:
+                text, signals, styles = s, self.signals, self.styles
             # a style that is a signal's pattern (redirect, capability) reuses its search: the
             # regexes are most of the classifier's time
-            hit = {id(p): bool(p.search(s)) for p in self.signals.values()}
-            sig = frozenset(k for k, p in self.signals.items() if hit[id(p)])
+            hit = {id(p): bool(p.search(text)) for p in signals.values()}
+            sig = frozenset(k for k, p in signals.items() if hit[id(p)])
             if "empathy" in sig:
                 sig = sig - {"refusal"} if not _strong_refusal(s) else sig
             sty = frozenset(
-                k for k, p in self.styles.items() if (hit[id(p)] if id(p) in hit else p.search(s))
+                k for k, p in styles.items() if (hit[id(p)] if id(p) in hit else p.search(text))
             )
             out.append(Sentence(s, sig, sty, bool(_LIST.match(s))))
         return out

