@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Exported encoders go to a cache of this session (every CLI test's subprocess shares it), never
+# the user's ~/.cache.
+if "SAFETYLAB_CACHE_DIR" not in os.environ:
+    os.environ["SAFETYLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="safetylab-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["SAFETYLAB_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parents[1]
 HH = ROOT.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"

@@ -349,6 +349,47 @@ def test_request_harm_threshold_is_chosen_out_of_fold() -> None:
             assert (scores[rows] >= t).mean() >= RECALL_TARGET
 
 
+def test_exported_encoder_is_cached_and_loads_without_torch(tmp_path: Path) -> None:
+    """The first process exports the encoder into the cache; later ones load it without
+    importing torch (the audit's start-up), get the same vectors, and a damaged cache file is
+    exported again. The tokenizer that replaces transformers' gives its ids."""
+    pytest.importorskip("onnxruntime")
+    import os
+
+    from safetylab.embed import Tokenizer, _build
+
+    code = (
+        "import sys, json; from safetylab.audit.harm import HarmHead; "
+        "v = HarmHead.embedder(int8=True).encode(['How do I kill a Python process?', 'hi']); "
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'v': v.tolist()}))"
+    )
+    env = {**os.environ, "SAFETYLAB_CACHE_DIR": str(tmp_path)}
+
+    def run() -> dict:
+        r = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    cold = run()
+    graphs = list(tmp_path.glob("encoder-int8-*.onnx"))
+    assert cold["torch"] and len(graphs) == 1
+    warm = run()
+    assert not warm["torch"] and warm["v"] == cold["v"]
+    graphs[0].write_bytes(b"not a graph")
+    assert run()["v"] == cold["v"] and graphs[0].stat().st_size > 1_000_000
+
+    rows = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()]
+    texts = [r["chosen"] for r in rows] + ["", "Ünïcode “quotes” 😀", "kill " * 100]
+    hf = _build(48, None).tokenizer
+    assert Tokenizer().ids(texts, 48) == hf(texts, truncation=True, max_length=48)["input_ids"]
+    padded = hf(texts, padding=True, truncation=True, max_length=48, return_tensors="np")
+    ours = Tokenizer().padded(texts, 48)
+    assert (ours["ids"] == padded["input_ids"]).all()
+    assert (ours["mask"] == padded["attention_mask"]).all()
+
+
 def test_onnx_embedding_gives_torchs_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
     """The ONNX path (the default where onnxruntime is installed) is an exact speed-up: on real
     HH requests its vectors match sentence-transformers' on torch, for the base model and with

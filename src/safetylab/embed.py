@@ -10,10 +10,12 @@ to torch's, tested), about 1.3x faster on 2 cores (benchmarks/RESULTS.md);
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,22 +94,94 @@ def backend() -> str:
     return "onnx"
 
 
+# Bump when the exported graph changes for the same weights (pooling, opset, quantisation).
+EXPORT_VERSION = 1
+
+
+def cache_dir() -> Path:
+    """Where exported encoders are kept: $SAFETYLAB_CACHE_DIR, else $XDG_CACHE_HOME/safetylab,
+    else ~/.cache/safetylab."""
+    if os.environ.get("SAFETYLAB_CACHE_DIR"):
+        return Path(os.environ["SAFETYLAB_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "safetylab"
+
+
+def _graph_path(adapter: str | None, int8: bool) -> Path:
+    """The cached graph of these exact weights: the base model's and the adapter's bytes, the
+    export recipe and the quantiser's version name it, so a changed model never reads a stale
+    graph."""
+    import onnxruntime
+
+    h = hashlib.sha256(f"{EXPORT_VERSION}|{int8}|{onnxruntime.__version__}".encode())
+    base = Path(base_model_path())
+    files = [base / "config.json", base / "model.safetensors"]
+    if adapter is not None:
+        files += sorted(f for f in Path(adapter).iterdir() if f.name.startswith("adapter_"))
+    for f in files:
+        h.update(f.name.encode() + f.read_bytes())
+    return cache_dir() / f"encoder-{'int8' if int8 else 'fp32'}-{h.hexdigest()[:24]}.onnx"
+
+
 @lru_cache(maxsize=4)
 def _onnx(max_seq_length: int, adapter: str | None = None, int8: bool = False) -> tuple[Any, Any]:
-    """(onnxruntime session, tokenizer) of the loaded model, exported in memory once per process;
-    the torch copy is not kept after the export."""
+    """(onnxruntime session, tokenizer) of the model. The graph is exported once per machine and
+    kept in `cache_dir()`: later runs load it without importing torch, sentence-transformers or
+    peft (about 8 s) and without exporting (2-4 s). Where the cache cannot be written, the graph
+    lives in memory for the process."""
+    path = _graph_path(adapter, int8)
+    if path.is_file():
+        try:
+            return _session(path.read_bytes(), int8), Tokenizer()
+        except Exception:  # noqa: BLE001 - a damaged cache file: export again, below
+            path.unlink(missing_ok=True)
     model = _build(max_seq_length, adapter)
-    return onnx_session(model[0].auto_model, model.tokenizer, int8), model.tokenizer
+    graph = export_graph(model[0].auto_model, model.tokenizer, int8)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(graph)
+        os.replace(tmp, path)  # whole or absent: a reader never sees half a graph
+    except OSError:
+        pass
+    return _session(graph, int8), Tokenizer()
 
 
-def onnx_session(bert: Any, tokenizer: Any, int8: bool = False) -> Any:
-    """An onnxruntime session computing pooled, normalised vectors from a transformers encoder
-    (a couple of seconds). Nothing is written to disk but a temporary file for the quantiser, so
-    the session always matches the weights and adapter it was built from. `int8`: weights
-    quantised per output channel, activations per call (dynamic), run one text per call."""
+def cores() -> int:
+    """CPU threads to use: OMP_NUM_THREADS where set, else the cores this process may run on."""
+    want = os.environ.get("OMP_NUM_THREADS", "")
+    return int(want) if want.isdigit() and int(want) > 0 else len(os.sched_getaffinity(0))
+
+
+class Tokenizer:
+    """The base model's WordPiece tokenizer from its `tokenizer.json` (the `tokenizers` library:
+    the same ids as transformers' fast tokenizer, tested, without importing transformers)."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer as Fast
+
+        self._tok = Fast.from_file(str(Path(base_model_path()) / "tokenizer.json"))
+        self._tok.no_padding()
+
+    def ids(self, texts: list[str], max_length: int) -> list[list[int]]:
+        self._tok.enable_truncation(max_length)
+        return [e.ids for e in self._tok.encode_batch(texts)]
+
+    def padded(self, texts: list[str], max_length: int) -> dict[str, np.ndarray]:
+        ids = self.ids(texts, max_length)
+        width = max(map(len, ids))
+        out = np.zeros((len(ids), width), dtype=np.int64)
+        mask = np.zeros_like(out)
+        for i, x in enumerate(ids):
+            out[i, : len(x)] = x
+            mask[i, : len(x)] = 1
+        return {"ids": out, "mask": mask, "types": np.zeros_like(out)}
+
+
+def export_graph(bert: Any, tokenizer: Any, int8: bool = False) -> bytes:
+    """A transformers encoder as an ONNX graph computing pooled, normalised vectors (a couple of
+    seconds). `int8`: weights quantised per output channel, activations per call (dynamic)."""
     import io
 
-    import onnxruntime as ort
     import torch
 
     bert = bert.eval()
@@ -136,16 +210,27 @@ def onnx_session(bert: Any, tokenizer: Any, int8: bool = False) -> Any:
             opset_version=17,
             dynamo=False,
         )
-    graph = _quantize(buf.getvalue()) if int8 else buf.getvalue()
+    return _quantize(buf.getvalue()) if int8 else buf.getvalue()
+
+
+def _session(graph: bytes, int8: bool) -> Any:
+    import onnxruntime as ort
+
     opts = ort.SessionOptions()
     # int8 runs one text per call on one thread per core (`run_one_by_one`); float in batches
     # over the cores.
-    opts.intra_op_num_threads = 1 if int8 else torch.get_num_threads()
+    opts.intra_op_num_threads = 1 if int8 else cores()
     # Idle threads sleep instead of spinning: the audit's answer worker needs those cores
     # (83-91 pairs/s spinning, 103-106 not, measured).
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
     return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
+
+
+def onnx_session(bert: Any, tokenizer: Any, int8: bool = False) -> Any:
+    """A session of a transformers encoder, exported in memory (training scores held-out rows
+    through the exact path the audit runs)."""
+    return _session(export_graph(bert, tokenizer, int8), int8)
 
 
 def _quantize(graph: bytes) -> bytes:
@@ -176,44 +261,31 @@ def _quantize(graph: bytes) -> bytes:
 
 
 def run_batched(
-    session: Any, tokenizer: Any, texts: list[str], max_seq_length: int, batch_size: int
+    session: Any, tokenizer: Tokenizer, texts: list[str], max_seq_length: int, batch_size: int
 ) -> np.ndarray:
-    """Vectors from a float `onnx_session`, in batches of similar length (less padding)."""
+    """Vectors from a float session, in batches of similar length (less padding)."""
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     order = np.argsort([len(t) for t in texts], kind="stable")
     for start in range(0, len(texts), batch_size):
         idx = order[start : start + batch_size]
-        enc = tokenizer(
-            [texts[i] for i in idx],
-            padding=True,
-            truncation=True,
-            max_length=max_seq_length,
-            return_tensors="np",
-        )
-        feeds = {
-            "ids": enc["input_ids"].astype(np.int64),
-            "mask": enc["attention_mask"].astype(np.int64),
-            "types": enc["token_type_ids"].astype(np.int64),
-        }
+        feeds = tokenizer.padded([texts[i] for i in idx], max_seq_length)
         out[idx] = session.run(None, feeds)[0]
     return out
 
 
 def run_one_by_one(
-    session: Any, tokenizer: Any, texts: list[str], max_seq_length: int
+    session: Any, tokenizer: Tokenizer, texts: list[str], max_seq_length: int
 ) -> np.ndarray:
-    """Vectors from an int8 `onnx_session`, one text per call, spread over one thread per core.
+    """Vectors from an int8 session, one text per call, spread over one thread per core.
 
     int8 activations are scaled per call, so in a batch a text's vector would move with its
     neighbours (up to 0.07 in P(harmful), measured) and a resumed or distributed run would
     differ; one text per call makes a vector depend on its text alone (and needs no padding)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import torch  # for its thread count, which honours OMP_NUM_THREADS and CPU affinity
-
-    ids = tokenizer(texts, truncation=True, max_length=max_seq_length)["input_ids"]
+    ids = tokenizer.ids(texts, max_seq_length)
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    workers = max(1, min(torch.get_num_threads(), len(texts)))
+    workers = max(1, min(cores(), len(texts)))
 
     def work(first: int) -> None:
         for i in range(first, len(texts), workers):
@@ -227,7 +299,12 @@ def run_one_by_one(
 
 
 def run_session(
-    session: Any, tokenizer: Any, texts: list[str], max_seq_length: int, int8: bool, batch: int
+    session: Any,
+    tokenizer: Tokenizer,
+    texts: list[str],
+    max_seq_length: int,
+    int8: bool,
+    batch: int,
 ) -> np.ndarray:
     if int8:
         return run_one_by_one(session, tokenizer, texts, max_seq_length)

@@ -148,11 +148,11 @@ class HarmEncoder:
         onnxruntime (int8 for `--encoder int8`), so cross-validation measures the path users run."""
         import copy
 
-        from safetylab.embed import onnx_session, run_session
+        from safetylab.embed import Tokenizer, onnx_session, run_session
 
         merged = copy.deepcopy(self.model).merge_and_unload()  # type: ignore[attr-defined]
         session = onnx_session(merged, self.tokenizer, int8)
-        return run_session(session, self.tokenizer, texts, self.config.max_length, int8, 32)
+        return run_session(session, Tokenizer(), texts, self.config.max_length, int8, 32)
 
     def save_adapter(self, path: Path) -> None:
         self.model.save_pretrained(str(path))  # type: ignore[attr-defined]
