@@ -34,6 +34,7 @@ from safetylab.audit.quality import (
 )
 from safetylab.classify.evaluate import class_metrics
 from safetylab.classify.sources import data_root
+from safetylab.errors import SafetylabError
 from safetylab.stats import rate
 
 GRID: dict[str, tuple[Any, ...]] = {
@@ -105,11 +106,25 @@ def _score(gold: np.ndarray, pred: np.ndarray) -> float:
 
 
 def cross_validate(
-    dev: DevEvidence, folds: int = 5, repeats: int = 20, seed: int = 0
+    dev: DevEvidence,
+    folds: int = 5,
+    repeats: int = 20,
+    seed: int = 0,
+    applied_to: DevEvidence | None = None,
 ) -> dict[str, Any]:
+    """Repeated k-fold: knobs chosen on the training folds' `dev` evidence, the held-out fold
+    labelled with them. `applied_to`: the same rows' evidence from another request encoder
+    (int8), which the knobs chosen on `dev` then label, as `audit --encoder int8` does."""
     combos = combinations()
     preds, leaves = zip(*(_predict(dev, k) for k in combos), strict=True)
     pred = np.array(preds, dtype=object)  # (combos, n)
+    if applied_to is not None:
+        if applied_to.gold != dev.gold:
+            raise SafetylabError("applied_to must hold the same rows as dev")
+        applied, leaves = zip(*(_predict(applied_to, k) for k in combos), strict=True)
+        out = np.array(applied, dtype=object)
+    else:
+        out = pred
     leaf = np.array(leaves, dtype=object)
     gold = np.array(dev.gold, dtype=object)
     n = len(gold)
@@ -126,8 +141,8 @@ def cross_validate(
             best = int(np.argmax(scores))
             key = tuple(combos[best].values())
             chosen_counts[key] = chosen_counts.get(key, 0) + 1
-            rep[te] = pred[best, te]
-            oof_pred += list(pred[best, te])
+            rep[te] = out[best, te]
+            oof_pred += list(out[best, te])
             oof_leaf += list(leaf[best, te])
             oof_gold += list(gold[te])
         per_repeat.append(class_metrics(list(gold), list(rep), PAPER_CLASSES))
@@ -159,8 +174,8 @@ def cross_validate(
         "choice_stability": round(max(chosen_counts.values()) / (folds * repeats), 3),
         "chosen_on_all": combos[best_all],
         "in_sample": {
-            "accuracy": round(float((gold == pred[best_all]).mean()), 4),
-            "score": round(_score(gold, pred[best_all]), 4),
+            "accuracy": round(float((gold == out[best_all]).mean()), 4),
+            "score": round(_score(gold, out[best_all]), 4),
         },
     }
 
