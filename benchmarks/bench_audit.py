@@ -1,12 +1,15 @@
 """Audit throughput, peak memory, and the audit/embedding time ratio.
 
     python benchmarks/bench_audit.py [DATA] [--replicate N] [--limit N] [--encoder int8]
+        [--engine ray [--workers N] [--address ADDR]]
 
 Runs the audit on DATA (default: the shared HH harmless-base test file), then encodes exactly the
 texts the audit embedded with the same encoder (the request-harm head's), and prints both times
 and their ratio. With --replicate N the file is concatenated N times first (scale and
 memory-flatness check; replicas repeat texts, so the embedding cache makes them cheaper than new
-data - the unique-text figures are the honest throughput).
+data - the unique-text figures are the honest throughput). With --engine ray the batches go to
+Ray actors (a local runtime of --workers processes, or the cluster at --address); the audit time
+then includes Ray's start and every actor's model loads, which one process loads beforehand.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--encoder", choices=("float", "int8"), default="float")
+    ap.add_argument("--engine", choices=("local", "ray"), default="local")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--address", default=None)
     args = ap.parse_args()
 
     from safetylab.audit.harm import HarmHead
@@ -68,7 +74,14 @@ def main() -> None:
     HarmHead.embedder(int8).encode(["warm-up"])
     rss0 = peak_rss_mb()
     cfg = AuditConfig(
-        [data], tmp / "out", limit=args.limit, batch_size=args.batch_size, encoder=args.encoder
+        [data],
+        tmp / "out",
+        limit=args.limit,
+        batch_size=args.batch_size,
+        encoder=args.encoder,
+        engine=args.engine,
+        workers=args.workers,
+        ray_address=args.address,
     )
     auditor = Auditor(cfg)
     auditor.answers.submit(["hi"], ["hello"], [True], ([""], [""], [""])).result()  # loaded
@@ -78,6 +91,22 @@ def main() -> None:
     audit_s = time.perf_counter() - t0
     worker_mb = sum(_hwm_mb(pid) for pid in auditor.answers.pids())
     auditor.close()
+    if args.engine == "ray":  # the actors embedded: embed what one process would have
+        from safetylab.audit.featurize import Featurizer
+        from safetylab.classify.features import normalize_text
+        from safetylab.io.hh import pair_from_row
+        from safetylab.io.readers import iter_rows
+
+        fz = Featurizer(auditor.harm_head, int8=int8)
+        pairs = [pair_from_row(r.data, r.source) for r in iter_rows(data)][: args.limit]
+        fz.conversation_harm(
+            [
+                [normalize_text(t.text) for t in p.context if t.role == "human"]
+                or [normalize_text(p.prompt)]
+                for p in pairs
+            ]
+        )
+        auditor.fz = fz
     texts = list(auditor.fz.cache._store)
     rss_audit = peak_rss_mb()
     t1 = time.perf_counter()
@@ -93,7 +122,11 @@ def main() -> None:
     print(f"peak RSS: {rss_audit:.0f} MB (after model load: {rss0:.0f} MB)", end="")
     print(f"; answer worker process {worker_mb:.0f} MB")
     py = sys.version.split()[0]
-    print(f"python {py}, {os.cpu_count()} cores, {args.encoder} encoder on {backend()}")
+    print(
+        f"python {py}, {os.cpu_count()} cores, {args.encoder} encoder on {backend()}, "
+        f"engine {args.engine}"
+        + (f" ({state.pairs} pairs over Ray actors)" if args.engine == "ray" else "")
+    )
     shutil.rmtree(tmp, ignore_errors=True)
 
 
