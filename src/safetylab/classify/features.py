@@ -18,6 +18,7 @@ import numpy as np
 
 from safetylab.lexicon import builtin
 from safetylab.lexicon.identity import IdentityLexicon
+from safetylab.lexicon.matching import lowercased
 from safetylab.records import STYLES
 
 SIGNALS = (
@@ -98,29 +99,6 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-def _lowercased(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
-    """The same case-insensitive pattern for lowercased ASCII text, without IGNORECASE (about
-    1.6x faster; the regexes are most of the classifier's time). Letters after a backslash (\\W,
-    \\S) keep their case. None where lowering could change what it matches: a case-sensitive
-    pattern, a scoped flag or a character range that spans cases."""
-    src = pattern.pattern
-    if (
-        not pattern.flags & re.IGNORECASE
-        or "(?-" in src
-        or re.search(r"[A-Z]-[a-z]|[a-z]-[A-Z]", src)
-    ):
-        return None
-    out, i = [], 0
-    while i < len(src):
-        if src[i] == "\\":
-            out.append(src[i : i + 2])
-            i += 2
-        else:
-            out.append(src[i].lower())
-            i += 1
-    return re.compile("".join(out), pattern.flags & ~re.IGNORECASE)
-
-
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
 
@@ -174,7 +152,7 @@ class RuleSet:
         lowered: dict[int, re.Pattern[str] | None] = {}
         for p in [*self.signals.values(), *self.styles.values()]:
             if id(p) not in lowered:
-                lowered[id(p)] = _lowercased(p)
+                lowered[id(p)] = lowercased(p)
         if all(v is not None for v in lowered.values()):
             low = {k: v for k, v in lowered.items() if v is not None}
             self._lower = (

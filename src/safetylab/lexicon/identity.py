@@ -8,6 +8,7 @@ from pathlib import Path
 
 from safetylab.errors import InputError
 from safetylab.lexicon import builtin, load_yaml
+from safetylab.lexicon.matching import lowercased
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,16 @@ class IdentityLexicon:
                 terms += alts
                 parts.append(f"(?P<g{idx}>{'|'.join(alts)})")
             self._res.append(re.compile(_bounded("|".join(parts)), re.IGNORECASE))
-        # Faster, same matches (tested): ASCII text lowercased once and matched without
-        # IGNORECASE, and one regex of every term that rules out the ~85 % of texts naming no
-        # group before the per-axis ones run. Other text keeps IGNORECASE, whose Unicode case
-        # rules lower() does not share ("İ").
-        self._res_lower = [re.compile(rx.pattern) for rx in self._res]
-        self._any = re.compile(_bounded("|".join(sorted(set(terms), key=len, reverse=True))))
-        self._any_i = re.compile(self._any.pattern, re.IGNORECASE)
+        # Faster, same matches (tested): ASCII text is matched lowercased (`lexicon.matching`),
+        # and one regex of every term rules out the ~85 % of texts naming no group before the
+        # per-axis ones run.
+        self._any_i = re.compile(
+            _bounded("|".join(sorted(set(terms), key=len, reverse=True))), re.IGNORECASE
+        )
+        lowered = [lowercased(rx) for rx in [self._any_i, *self._res]]
+        self._lower: list[re.Pattern[str]] | None = (
+            [rx for rx in lowered if rx is not None] if None not in lowered else None
+        )
 
     @classmethod
     def from_file(cls, path: str | Path) -> IdentityLexicon:
@@ -75,10 +79,10 @@ class IdentityLexicon:
     def find(self, text: str) -> list[Group]:
         """Groups mentioned in `text`, in lexicon order, each once."""
         text = text or ""
-        if text.isascii():
-            text, gate, res = text.lower(), self._any, self._res_lower
-        else:
-            gate, res = self._any_i, self._res
+        patterns = [self._any_i, *self._res]
+        if self._lower is not None and text.isascii():
+            text, patterns = text.lower(), self._lower
+        gate, *res = patterns
         if not gate.search(text):
             return []
         hit: set[int] = set()
