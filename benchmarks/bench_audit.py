@@ -93,19 +93,13 @@ def main() -> None:
     auditor.close()
     if args.engine == "ray":  # the actors embedded: embed what one process would have
         from safetylab.audit.featurize import Featurizer
-        from safetylab.classify.features import normalize_text
+        from safetylab.audit.pipeline import human_turns
         from safetylab.io.hh import pair_from_row
         from safetylab.io.readers import iter_rows
 
         fz = Featurizer(auditor.harm_head, int8=int8)
         pairs = [pair_from_row(r.data, r.source) for r in iter_rows(data)][: args.limit]
-        fz.conversation_harm(
-            [
-                [normalize_text(t.text) for t in p.context if t.role == "human"]
-                or [normalize_text(p.prompt)]
-                for p in pairs
-            ]
-        )
+        fz.conversation_harm(human_turns(pairs))
         auditor.fz = fz
     texts = list(auditor.fz.cache._store)
     rss_audit = peak_rss_mb()

@@ -255,6 +255,15 @@ def _columns_worker(cfg: AuditConfig) -> Callable[[list[PreferencePair]], dict[s
     return Auditor(cfg, with_judge=False, answers_in_process=False).batch_columns
 
 
+def human_turns(pairs: list[PreferencePair]) -> list[list[str]]:
+    """Each pair's human turns, normalised: what the request-harm encoder embeds."""
+    return [
+        [normalize_text(t.text) for t in p.context if t.role == "human"]
+        or [normalize_text(p.prompt)]
+        for p in pairs
+    ]
+
+
 class Auditor:
     """The audit of one configuration. Close it (or use it as a context manager): the answer
     side runs in a worker process."""
@@ -296,10 +305,7 @@ class Auditor:
         answers = [
             normalize_text(a) for a in [p.chosen for p in pairs] + [p.rejected for p in pairs]
         ]
-        humans = [
-            [normalize_text(t.text) for t in p.context if t.role == "human"] or [nl[i]]
-            for i, p in enumerate(pairs)
-        ]
+        humans = human_turns(pairs)
         ctx_text = ["\n".join(t.text for t in p.context) for p in pairs]
         # The answer side reads while this process embeds the requests.
         side = self.answers.submit(

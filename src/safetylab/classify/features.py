@@ -149,12 +149,10 @@ class RuleSet:
     )
 
     def __post_init__(self) -> None:
-        lowered: dict[int, re.Pattern[str] | None] = {}
-        for p in [*self.signals.values(), *self.styles.values()]:
-            if id(p) not in lowered:
-                lowered[id(p)] = lowercased(p)
-        if all(v is not None for v in lowered.values()):
-            low = {k: v for k, v in lowered.items() if v is not None}
+        # keyed by the compiled pattern, so a style that reuses a signal's keeps reusing it
+        patterns = {id(p): p for p in [*self.signals.values(), *self.styles.values()]}
+        low = {i: q for i, p in patterns.items() if (q := lowercased(p)) is not None}
+        if len(low) == len(patterns):
             self._lower = (
                 {k: low[id(p)] for k, p in self.signals.items()},
                 {k: low[id(p)] for k, p in self.styles.items()},

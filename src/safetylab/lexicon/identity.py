@@ -63,7 +63,9 @@ class IdentityLexicon:
         self._any_i = re.compile(
             _bounded("|".join(sorted(set(terms), key=len, reverse=True))), re.IGNORECASE
         )
-        lowered = [lowercased(rx) for rx in [self._any_i, *self._res]]
+        # [gate, per-axis...]: as compiled, and for lowercased ASCII text (None if unlowerable)
+        self._patterns = [self._any_i, *self._res]
+        lowered = [lowercased(rx) for rx in self._patterns]
         self._lower: list[re.Pattern[str]] | None = (
             [rx for rx in lowered if rx is not None] if None not in lowered else None
         )
@@ -79,7 +81,7 @@ class IdentityLexicon:
     def find(self, text: str) -> list[Group]:
         """Groups mentioned in `text`, in lexicon order, each once."""
         text = text or ""
-        patterns = [self._any_i, *self._res]
+        patterns = self._patterns
         if self._lower is not None and text.isascii():
             text, patterns = text.lower(), self._lower
         gate, *res = patterns
