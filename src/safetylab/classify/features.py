@@ -24,6 +24,7 @@ from safetylab.records import STYLES
 SIGNALS = (
     "refusal",
     "capability",
+    "unknown",
     "discourage",
     "redirect",
     "warning",
