@@ -323,6 +323,25 @@ def _loaded_premise(rules: RuleSet, prompt: str, first: Sentence | None) -> list
     return [1.0, float(rebutted), float(rebutted and about_people)]
 
 
+_ASKS_MEANING = re.compile(
+    r"^\W*what (?:is|are|was|were|does|do)(?: the (?:definition|meaning) of)?(?: an?| the)? "
+    r"(?P<term>[^?]{1,60}?)(?: mean)?\W*$",
+    re.IGNORECASE,
+)
+_DEFINES = re.compile(r"\b(?:is|are|was|were|refers to|means|describes)\b", re.IGNORECASE)
+
+
+def _defines_the_term(prompt: str, first: Sentence | None) -> bool:
+    """ "What is armed robbery?" answered "Armed robbery is a crime in which ...": a definition,
+    whatever warning words ("unlawful", "a serious crime") it carries."""
+    m = _ASKS_MEANING.match(prompt)
+    if m is None or first is None:
+        return False
+    term = content_words(m["term"])
+    opening = " ".join(first.text.split()[:6])
+    return bool(term & content_words(opening)) and bool(_DEFINES.search(opening))
+
+
 def feature_names(rules: RuleSet) -> list[str]:
     names = ["log_words", "log_sentences", "log_list_items", "has_code", "non_ascii"]
     for s in rules.signals:
@@ -355,6 +374,7 @@ def feature_names(rules: RuleSet) -> list[str]:
         "loaded_request",
         "loaded_rebutted",
         "loaded_rebutted_group",
+        "defines_the_term",
     ]
 
 
@@ -445,5 +465,6 @@ def featurize(
         np.log1p(min(topical_after, MAX_WORDS)),
         *_after_decline(rules, sents, words, content, pw),
         *_loaded_premise(rules, prompt, sents[0] if sents else None),
+        float(_defines_the_term(prompt, sents[0] if sents else None)),
     ]
     return np.asarray(feats, dtype=np.float32)
