@@ -342,6 +342,8 @@ def test_cli_round_trip_and_errors(tmp_path: Path) -> None:
     assert list(df.columns[:3]) == ["prompt", "completion", "model"]
     assert df.label.tolist() == ["full_compliance", "full_refusal"]
     assert {"confidence", "invalid_reason", *STYLES} <= set(df.columns)
+    # the sentence each label rests on, with its signals; none for a plain answer
+    assert df.evidence.tolist() == ["", "refusal: I'm sorry, I can't help with that."]
     r = run_cli("classify", str(src), "--response-col", "answer", "-o", str(tmp_path / "x.csv"))
     assert r.returncode == 2 and "missing column 'answer'" in r.stderr and "in.csv" in r.stderr
     r = run_cli("classify", str(src), "-o", str(out))

@@ -77,6 +77,9 @@ class Judgement:
     styles: dict[str, bool] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
     invalid_reason: str | None = None
+    # The sentences the label rests on, each "signal+signal: sentence" (`classify` writes them
+    # to its `evidence` column): a reader checks a verdict without rerunning anything.
+    evidence: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:

@@ -55,8 +55,9 @@ def run(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Add `label`, `confidence`, one boolean column per style and `invalid_reason` to INPUT
-    (and `judge_label` with --judge).
+    """Add `label`, `confidence`, one boolean column per style, `invalid_reason` and `evidence`
+    (the sentences the label rests on, with their signals) to INPUT (and `judge_label` with
+    --judge).
 
     Answers that are not text, empty, or not in English get the label `invalid` (with the
     reason) instead of a guess; they are counted and named, never folded into a class."""
@@ -66,7 +67,7 @@ def run(
     if output.exists() and not overwrite:
         raise InputError(str(output), None, "exists; pass --overwrite to replace it")
     df = read_table(input, required=[prompt_col, response_col])
-    out_cols = ("label", "confidence", *STYLES, "invalid_reason")
+    out_cols = ("label", "confidence", *STYLES, "invalid_reason", "evidence")
     clash = [c for c in out_cols if c in df.columns]
     if clash:
         raise InputError(str(input), None, f"already has output column(s) {clash}; rename them")
@@ -85,7 +86,7 @@ def run(
         clf = ResponseClassifier(heads)
         with progress_bar("classifying", len(df), quiet) as advance:
             preds = clf.predict(prompts, responses, progress=advance)
-    recs = [j.to_record() for j in preds]
+    recs = [{**j.to_record(), "evidence": " | ".join(j.evidence)} for j in preds]
     for c in out_cols:
         df[c] = [r[c] for r in recs]
     if judge:

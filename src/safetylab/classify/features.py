@@ -127,6 +127,25 @@ class Sentence:
         )
 
 
+# The signals a verdict rests on: what declines, limits, warns, routes elsewhere, turns to content.
+EVIDENCE_SIGNALS = frozenset(SIGNALS) - {"compliance", "closing", "persona", "reason"}
+EVIDENCE_SENTENCES, EVIDENCE_CHARS = 6, 120
+
+
+def evidence(sents: list[Sentence]) -> tuple[str, ...]:
+    """The answer's sentences that carry a deciding signal, in order, as "signal+signal:
+    sentence" (at most six, each cut at 120 characters)."""
+    out = []
+    for s in sents:
+        hit = s.signals & EVIDENCE_SIGNALS
+        if hit:
+            text = s.text if len(s.text) <= EVIDENCE_CHARS else s.text[: EVIDENCE_CHARS - 1] + "…"
+            out.append(f"{'+'.join(sorted(hit))}: {text}")
+            if len(out) == EVIDENCE_SENTENCES:
+                break
+    return tuple(out)
+
+
 @functools.lru_cache(maxsize=1)
 def _builtin_negation() -> re.Pattern[str]:
     """Polarity words, kept once in the packaged taxonomy; a user's taxonomy without them

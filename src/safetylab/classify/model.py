@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from safetylab.classify.features import HEAD_SENTS, RuleSet, normalize_text
+from safetylab.classify.features import HEAD_SENTS, RuleSet, evidence, normalize_text
 from safetylab.classify.language import detect
 from safetylab.errors import SafetylabError
 from safetylab.lexicon import builtin
@@ -225,6 +225,7 @@ class ResponseClassifier:
                 float(p[j]),
                 {s: s in hits for s in STYLES},
                 {c: float(p[n]) for n, c in enumerate(RESPONSE_CLASSES)},
+                evidence=evidence(sents[k]),
             )
         for i, (t, reason) in enumerate(cleaned):
             if t is None:
