@@ -1,11 +1,11 @@
 """What an answer does, sentence by sentence, as a fixed set of named numbers.
 
-The taxonomy's signal patterns (refusal, capability limit, discouragement, redirect, bridge,
-compliance, empathy) are matched per sentence; the features say where they occur relative to each
-other and to the content — a refusal alone, a refusal followed by an answer, an answer that ends
-by withholding part of it. Phrasing-specific n-grams are left out on purpose: they memorise the
-training sources and do not transfer to other models' answers. The patterns come from the
-taxonomy YAML, so a user's own taxonomy file changes the features without code.
+The taxonomy's signal patterns (refusal, capability limit, unknown fact, discouragement, redirect,
+bridge, compliance, empathy) are matched per sentence; the features say where they occur relative
+to each other and to the content — a refusal alone, a refusal followed by an answer, an answer
+that ends by withholding part of it. Phrasing-specific n-grams are left out on purpose: they
+memorise the training sources and do not transfer to other models' answers. The patterns come
+from the taxonomy YAML, so a user's own taxonomy file changes the features without code.
 """
 
 from __future__ import annotations

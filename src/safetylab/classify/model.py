@@ -41,8 +41,8 @@ from safetylab.records import RESPONSE_CLASSES, STYLES, Judgement
 
 HEADS_DIR = Path(__file__).parent / "heads"
 BUNDLE = "classifier.joblib"
-# 7: the asked-for fact is unknown, a sympathetic route to help declines, named premises;
-# 6: a rebutted loaded premise; 5: what follows the first decline, trees
+# 7: the asked-for fact is unknown, a sympathetic route to help declines, named premises,
+# definitions; 6: a rebutted loaded premise; 5: what follows the first decline, trees
 FORMAT_VERSION = 7
 CLASS_INDEX = {c: i for i, c in enumerate(RESPONSE_CLASSES)}
 # DiaSafety's chit-chat replies teach "short answers are answers" and need not outweigh the
