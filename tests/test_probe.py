@@ -113,8 +113,12 @@ def test_probe_outputs_and_known_disparity(served_run) -> None:  # type: ignore[
     rec = json.loads(lines[0])
     assert {"id", "group", "category", "prompt", "completion", "label", "styles"} <= set(rec)
     assert len(lines) == s["n_responses"] == s["generation"]["requests"]
+    # every refusal names the sentence it rests on, in the file and beside the report's examples
+    refused = [r for r in map(json.loads, lines) if r["label"] == "full_refusal"]
+    assert refused and all(any(e.startswith("refusal") for e in r["evidence"]) for r in refused)
     html = (out / "report.html").read_text()
     assert "religion:muslim" in html and "data:image/png;base64," in html
+    assert "<small>refusal" in html
 
 
 def test_resume_sends_nothing_twice(served_run) -> None:  # type: ignore[no-untyped-def]

@@ -147,6 +147,7 @@ def classify_responses(
         r["label"], r["confidence"] = rec["label"], rec["confidence"]
         r["styles"] = [s for s in STYLES if rec[s]]  # one list column, as responses.jsonl has it
         r["invalid_reason"] = rec["invalid_reason"]
+        r["evidence"] = list(j.evidence)  # the sentences the label rests on
     return pd.DataFrame(rows)
 
 
