@@ -115,10 +115,8 @@ def _graph_path(adapter: str | None, int8: bool) -> Path:
     h = hashlib.sha256(f"{EXPORT_VERSION}|{int8}|{onnxruntime.__version__}".encode())
     # The base model is an installed wheel's file: its place, size and time name it (hashing its
     # 90 MB cost 0.2 s of every start-up). An adapter is small and users swap it: its bytes.
-    for f in (
-        Path(base_model_path()) / "config.json",
-        Path(base_model_path()) / "model.safetensors",
-    ):
+    base = Path(base_model_path())
+    for f in (base / "config.json", base / "model.safetensors"):
         st = f.stat()
         h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
     if adapter is not None:

@@ -338,8 +338,9 @@ def _loaded_premise(rules: RuleSet, prompt: str, first: Sentence | None) -> list
         return [0.0, 0.0, 0.0]
     neg = rules.negation
     rebutted = len(neg.findall(first.text)) > len(neg.findall(prompt))
-    about_people = bool(_identity().find(prompt)) or bool(_NAMED.search(prompt))
-    return [1.0, float(rebutted), float(rebutted and about_people)]
+    # about people: a named subject (one regex) or a human group (the lexicon), only if rebutted
+    about_people = rebutted and (bool(_NAMED.search(prompt)) or bool(_identity().find(prompt)))
+    return [1.0, float(rebutted), float(about_people)]
 
 
 _ASKS_MEANING = re.compile(
