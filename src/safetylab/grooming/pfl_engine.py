@@ -206,8 +206,12 @@ def simulate_pfl(
         }
     fed = FederatedDataset(user_dataset, lambda: next(order))
     backend = SimulatedBackend(training_data=fed, val_data=fed, postprocessors=postprocessors)
+    algorithm = Algorithm()
+    # pfl draws its central noise seeds from NumPy's global state; the run's seed makes a
+    # simulated DP-FedAvg run repeatable (deployment, on Flower, keeps unseeded noise)
+    algorithm._random_state = np.random.RandomState(cfg.seed)
     with quiet_privacy_libraries():
-        Algorithm().run(
+        algorithm.run(
             algorithm_params=NNAlgorithmParams(
                 central_num_iterations=cfg.rounds,
                 evaluation_frequency=cfg.rounds + 1,
