@@ -90,16 +90,11 @@ def train_cmd(
     from safetylab.grooming.corpus import load_corpus
     from safetylab.grooming.fl import FLConfig
     from safetylab.grooming.model import LocalTraining
-    from safetylab.grooming.pipeline import run, select_users
+    from safetylab.grooming.pipeline import TrainPlan, run, select_users
     from safetylab.grooming.report import build_report
 
     if num_clients is not None and num_clients < 1:
         raise SafetylabError(f"--num-clients must be at least 1, got {num_clients}")
-    t0 = time.perf_counter()
-    chats = select_users(load_corpus(data, truth), num_clients)
-    load_seconds = time.perf_counter() - t0
-    if not any(c.label for c in chats):
-        raise SafetylabError(f"{data}: no positive (grooming) chats after segmentation")
     cfg = FLConfig(
         store="",
         out=str(out),
@@ -121,7 +116,14 @@ def train_cmd(
         skepticism=skepticism,
         seed=seed,
     )
-    m = run(chats, cfg, mode, window, metric_dp, engine, batched, load_seconds=load_seconds)
+    plan = TrainPlan(mode=mode, engine=engine, window=window, metric_dp=metric_dp, batched=batched)
+    plan.check(cfg)  # before reading the chats: a bad flag fails at once
+    t0 = time.perf_counter()
+    chats = select_users(load_corpus(data, truth), num_clients)
+    load_seconds = time.perf_counter() - t0
+    if not any(c.label for c in chats):
+        raise SafetylabError(f"{data}: no positive (grooming) chats after segmentation")
+    m = run(chats, cfg, plan, load_seconds=load_seconds)
     if m is None:  # another rank of a torchrun job: rank 0 writes and reports
         return
     # what `grooming privacy` re-reads: the chats, and which of their users took part

@@ -9,7 +9,7 @@ import os
 import random
 import resource
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,64 +129,69 @@ def select_users(chats: list[Chat], num_clients: int | None) -> list[Chat]:
     return [c for c in chats if c.user in keep]
 
 
-def check_engine(cfg: FLConfig, mode: str, engine: str, batched: bool) -> None:
-    """What each engine can do; an error says which flag to change."""
-    if engine not in ENGINES:
-        raise SafetylabError(f"--engine must be one of {ENGINES}")
-    if mode not in ("federated", "centralised"):
-        raise SafetylabError("--mode must be federated or centralised")
-    if mode != "federated":
-        federated_only = {
-            "--dp-fedavg": cfg.dp_fedavg is not None,
-            "--secagg": cfg.secagg,
-            "--dropout": cfg.dropout > 0,
-            "--batched": batched,
-        }
-        given = [flag for flag, on in federated_only.items() if on]
-        if given:
+@dataclass(frozen=True)
+class TrainPlan:
+    """How `grooming train` runs, beside the federation's own settings (`FLConfig`): where
+    training happens, on which engine, and the device-side features. `check` says which flag
+    to change when a combination cannot run."""
+
+    mode: str = "federated"  # or "centralised" (the baseline that pools all data)
+    engine: str = "pfl"  # or "flower"
+    window: int = 50
+    metric_dp: float | None = None  # metric-DP epsilon on message embeddings
+    batched: bool = False
+
+    def check(self, cfg: FLConfig) -> None:
+        if self.window < 1:
+            raise SafetylabError(f"--window must be at least 1, got {self.window}")
+        if self.metric_dp is not None and not (
+            math.isfinite(self.metric_dp) and self.metric_dp > 0
+        ):
+            raise SafetylabError(f"--metric-dp must be a positive epsilon, got {self.metric_dp}")
+        if self.engine not in ENGINES:
+            raise SafetylabError(f"--engine must be one of {ENGINES}")
+        if self.mode not in ("federated", "centralised"):
+            raise SafetylabError("--mode must be federated or centralised")
+        if self.mode != "federated":
+            federated_only = {
+                "--dp-fedavg": cfg.dp_fedavg is not None,
+                "--secagg": cfg.secagg,
+                "--dropout": cfg.dropout > 0,
+                "--batched": self.batched,
+            }
+            given = [flag for flag, on in federated_only.items() if on]
+            if given:
+                raise SafetylabError(
+                    f"{', '.join(given)} only apply to --mode federated; the centralised "
+                    "baseline pools all data on one machine"
+                )
+            return
+        if self.engine == "pfl" and cfg.secagg:
+            raise SafetylabError("SecAgg+ runs on the Flower engine: add --engine flower")
+        if self.engine == "pfl" and cfg.dp_fedavg == "client":
             raise SafetylabError(
-                f"{', '.join(given)} only apply to --mode federated; the centralised baseline "
-                "pools all data on one machine"
+                "client-side DP-FedAvg runs on the Flower engine (--engine flower); pfl applies "
+                "DP-FedAvg centrally: --dp-fedavg server"
             )
-        return
-    if engine == "pfl" and cfg.secagg:
-        raise SafetylabError("SecAgg+ runs on the Flower engine: add --engine flower")
-    if engine == "pfl" and cfg.dp_fedavg == "client":
-        raise SafetylabError(
-            "client-side DP-FedAvg runs on the Flower engine (--engine flower); pfl applies "
-            "DP-FedAvg centrally: --dp-fedavg server"
-        )
-    if batched and (engine != "pfl" or cfg.local.dp_noise_multiplier is not None):
-        raise SafetylabError("--batched needs --engine pfl and no --dp-sgd")
+        if self.batched and (self.engine != "pfl" or cfg.local.dp_noise_multiplier is not None):
+            raise SafetylabError("--batched needs --engine pfl and no --dp-sgd")
 
 
 def run(
-    chats: list[Chat],
-    cfg: FLConfig,
-    mode: str = "federated",
-    window: int = 50,
-    metric_dp: float | None = None,
-    engine: str = "pfl",
-    batched: bool = False,
-    load_seconds: float | None = None,
+    chats: list[Chat], cfg: FLConfig, plan: TrainPlan, load_seconds: float | None = None
 ) -> GroomingSummary | None:
     """Features, training (pfl or Flower simulation, or centralised), metrics.json and
     history.jsonl in `cfg.out`, which this process holds while it works. `load_seconds`: how
     long reading the chats took (the caller read them), reported beside the other stages."""
-    check_engine(cfg, mode, engine, batched)
-    if window < 1:
-        raise SafetylabError(f"--window must be at least 1, got {window}")
-    if metric_dp is not None and not (math.isfinite(metric_dp) and metric_dp > 0):
-        raise SafetylabError(f"--metric-dp must be a positive epsilon, got {metric_dp}")
+    plan.check(cfg)
     out = Path(cfg.out)
     rank, world = _rank()
-    if world > 1 and (engine != "pfl" or mode != "federated"):
+    if world > 1 and (plan.engine != "pfl" or plan.mode != "federated"):
         raise SafetylabError("several processes (torchrun) run only --engine pfl, federated")
-    args = (chats, cfg, out, mode, window, metric_dp, engine, batched, load_seconds)
     if rank > 0:  # pfl's other workers: rank 0 holds the directory and writes every file
-        return _run(*args)
-    with exclusive(out, f"safetylab grooming train ({mode}, {engine})"):
-        return _run(*args)
+        return _run(chats, cfg, out, plan, load_seconds)
+    with exclusive(out, f"safetylab grooming train ({plan.mode}, {plan.engine})"):
+        return _run(chats, cfg, out, plan, load_seconds)
 
 
 def _rank() -> tuple[int, int]:
@@ -220,15 +225,12 @@ def _run(
     chats: list[Chat],
     cfg: FLConfig,
     out: Path,
-    mode: str,
-    window: int,
-    metric_dp: float | None,
-    engine: str,
-    batched: bool,
+    plan: TrainPlan,
     load_seconds: float | None = None,
 ) -> GroomingSummary | None:
     t0 = time.perf_counter()
-    store, data, info = _prepared(chats, out, window, metric_dp, cfg.seed)
+    mode, engine, batched = plan.mode, plan.engine, plan.batched
+    store, data, info = _prepared(chats, out, plan.window, plan.metric_dp, cfg.seed)
     cfg.store = str(store)
     t_feat = time.perf_counter() - t0
     engine_privacy: dict[str, Any] = {}
@@ -247,7 +249,7 @@ def _run(
             for h in hist:
                 fh.write(dumps(h) + "\n")
     final = hist[-1] if hist else {}
-    privacy: dict[str, Any] = {"metric_dp_epsilon": metric_dp, **engine_privacy}
+    privacy: dict[str, Any] = {"metric_dp_epsilon": plan.metric_dp, **engine_privacy}
     if cfg.local.dp_noise_multiplier is not None:
         privacy["dp_sgd"] = {
             "noise_multiplier": cfg.local.dp_noise_multiplier,
@@ -267,7 +269,7 @@ def _run(
         "engine": None if mode == "centralised" else engine + (" (batched)" if batched else ""),
         "config": asdict(cfg),
         "data": info,
-        "window": window,
+        "window": plan.window,
         "final": {k: v for k, v in final.items() if k != "latencies"},
         "latencies": final.get("latencies", []),
         "best_round_f1": max((h["f1"] for h in hist), default=None),
