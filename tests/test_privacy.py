@@ -105,18 +105,20 @@ def test_sensitive_words_survive_stop_words() -> None:
 # --- two small federations, with and without DP-FedAvg ------------------------------------------
 
 
+_TRAIN = ("--batched", "--rounds", "10", "--fraction-fit", "0.5", "--epochs", "5", "--lr", "0.5")
+_DP = ("--dp-fedavg", "server", "--dp-fedavg-noise", "5")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("privacy")
     r = run_cli("grooming", "simulate", "--out", str(d), "--users", "120", "--seed", "3")
     assert r.returncode == 0, r.stderr
-    common = ("--batched", "--rounds", "10", "--fraction-fit", "0.5", "--epochs", "5",
-              "--lr", "0.5")  # fmt: skip
     out = {}
-    for name, extra in (("plain", ()), ("dp", ("--dp-fedavg", "server", "--dp-fedavg-noise", "5"))):
+    for name, extra in (("plain", ()), ("dp", _DP)):
         out[name] = d / name
         r = run_cli("grooming", "train", str(d / "chats.json"), "--out", str(out[name]),
-                    *common, *extra)  # fmt: skip
+                    *_TRAIN, *extra)  # fmt: skip
         assert r.returncode == 0, r.stderr
         r = run_cli("grooming", "privacy", str(out[name]), "--text", "chats", "--texts", "300",
                     "--pool", "150", "--members", "30", "--shadows", "3", "--canaries", "100",
@@ -140,9 +142,7 @@ def test_dp_fedavg_simulation_repeats_with_its_seed(runs: dict[str, Path], tmp_p
     """pfl seeds its central noise from NumPy's global state; the run's --seed must fix it, or
     no DP figure (nor the membership attack on it) can be reproduced."""
     chats = runs["dp"].parent / "chats.json"
-    r = run_cli("grooming", "train", str(chats), "--out", str(tmp_path / "again"), "--batched",
-                "--rounds", "10", "--fraction-fit", "0.5", "--epochs", "5", "--lr", "0.5",
-                "--dp-fedavg", "server", "--dp-fedavg-noise", "5")  # fmt: skip
+    r = run_cli("grooming", "train", str(chats), "--out", str(tmp_path / "again"), *_TRAIN, *_DP)
     assert r.returncode == 0, r.stderr
     a, b = np.load(runs["dp"] / "model.npz"), np.load(tmp_path / "again" / "model.npz")
     assert sorted(a) == sorted(b)
