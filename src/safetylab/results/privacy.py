@@ -55,7 +55,10 @@ class MetricDP(Model):
 
 class Attack(Model):
     auc: float
-    auc_ci95: list[float]
+    auc_ci95: list[float] = Field(
+        description="Bootstrap over the evaluated users; the run's one draw of training noise "
+        "is not resampled."
+    )
     advantage: float = Field(description="max(TPR - FPR) over thresholds.")
     tpr_at_fpr: dict[str, float] = Field(description="TPR at FPR 0.01 and 0.001.")
     roc: dict[str, list[float]]
