@@ -229,22 +229,21 @@ def _run(
     load_seconds: float | None = None,
 ) -> GroomingSummary | None:
     t0 = time.perf_counter()
-    mode, engine, batched = plan.mode, plan.engine, plan.batched
     store, data, info = _prepared(chats, out, plan.window, plan.metric_dp, cfg.seed)
     cfg.store = str(store)
     t_feat = time.perf_counter() - t0
     engine_privacy: dict[str, Any] = {}
-    if mode == "centralised":
+    if plan.mode == "centralised":
         hist = centralised(store, data, cfg)
-    elif engine == "pfl":
+    elif plan.engine == "pfl":
         from safetylab.grooming.pfl_engine import simulate_pfl
 
-        hist, engine_privacy = simulate_pfl(cfg, data, batched)
+        hist, engine_privacy = simulate_pfl(cfg, data, plan.batched)
     else:
         hist = simulate(cfg, data)
     if _rank()[0] > 0:
         return None
-    if mode != "centralised":  # now with the privacy spent per round
+    if plan.mode != "centralised":  # now with the privacy spent per round
         with open(out / HISTORY, "w") as fh:
             for h in hist:
                 fh.write(dumps(h) + "\n")
@@ -265,8 +264,10 @@ def _run(
             "clipping_norm": cfg.dp_clipping_norm,
         }
     metrics = {
-        "mode": mode,
-        "engine": None if mode == "centralised" else engine + (" (batched)" if batched else ""),
+        "mode": plan.mode,
+        "engine": None
+        if plan.mode == "centralised"
+        else plan.engine + (" (batched)" if plan.batched else ""),
         "config": asdict(cfg),
         "data": info,
         "window": plan.window,
