@@ -11,7 +11,7 @@ the fit round under SecAgg+. Clients may drop out (a failed fit); FedAvg aggrega
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,9 @@ class FLConfig:
     dp_clipping_norm: float = 1.0
     secagg: bool = False
     skepticism: int = 5
-    seeded_cohorts: bool = False  # Flower draws rounds.cohorts() (as pfl does), not its own
+    # the server draws rounds.cohorts() (as pfl does), not Flower's own unseeded sample;
+    # `simulate` always does; a deployment (`deploy.py`, `flwr run`) samples whoever is connected
+    seeded_cohorts: bool = False
     seed: int = 0
     backend_cpus: float = 1.0
 
@@ -363,6 +365,10 @@ def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dic
         logging.getLogger("flwr").addFilter(_NotRunSimulationDeprecation())
     # Ray's tip about accelerator variables on CPU-only clients; opting in to its future default
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    # A simulation repeats with its --seed: the server samples the seeded cohorts (as pfl does)
+    # and Flower's DP wrappers, which draw their noise from NumPy's global state, start from it.
+    cfg = replace(cfg, seeded_cohorts=True)
+    np.random.seed(cfg.seed)
     log: list[dict[str, Any]] = []
     fit: dict[str, Any] = {}
     n = len(FeatureStore(Path(cfg.store)))
