@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from safetylab.io.shared_data import data_root
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Exported encoders go to a cache of this session (every CLI test's subprocess shares it), never
 # the user's ~/.cache.
@@ -20,8 +22,10 @@ if "SAFETYLAB_CACHE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["SAFETYLAB_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parents[1]
-HH = ROOT.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
-HH_LABELS = ROOT.parent / "shared" / "data" / "hh-audit-labels" / "dev.jsonl"
+# the package's own lookup: SAFETYLAB_DATA, else shared/data beside the checkout
+DATA = data_root()
+HH = DATA / "hh-rlhf" / "harmless-base-test.jsonl.gz"
+HH_LABELS = DATA / "hh-audit-labels" / "dev.jsonl"
 DEMO = ROOT / "src" / "safetylab" / "demo" / "hh_sample.jsonl"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from safetylab.io.shared_data import data_root
 from tests.conftest import run_cli
 
 
@@ -226,7 +227,7 @@ def test_pan12_real_label_files_and_schema(tmp_path: Path) -> None:
     """The corpus' own predator lists, and an XML in exactly the schema its readme gives."""
     from safetylab.grooming.corpus import load_pan12, read_predators
 
-    d = Path(__file__).resolve().parents[2] / "shared" / "data" / "pan12-labels"
+    d = data_root() / "pan12-labels"
     if not d.exists():
         pytest.skip("shared pan12-labels not found")
     train = read_predators(
