@@ -11,6 +11,7 @@ the fit round under SecAgg+. Clients may drop out (a failed fit); FedAvg aggrega
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -258,9 +259,14 @@ def server_main(
 
             clients = client_manager.all()
             if not self.pid_of:  # once: which client holds which partition
-                for cid, proxy in clients.items():
-                    res = proxy.get_properties(GetPropertiesIns({}), timeout=None, group_id=0)
-                    self.pid_of[cid] = int(res.properties["partition-id"])
+
+                def partition(item: tuple[str, Any]) -> tuple[str, int]:
+                    res = item[1].get_properties(GetPropertiesIns({}), timeout=None, group_id=0)
+                    return item[0], int(res.properties["partition-id"])
+
+                # each reply waits out the grid's poll interval: ask every client at once
+                with ThreadPoolExecutor(max_workers=min(64, len(clients))) as pool:
+                    self.pid_of.update(pool.map(partition, clients.items()))
             want = set(plan[server_round - 1])
             chosen = [p for cid, p in clients.items() if self.pid_of.get(cid) in want]
             assert self.on_fit_config_fn is not None
