@@ -81,7 +81,8 @@ def main() -> None:
         }
         runs = [every[e] for e in a.engines.split(",")]
         for name, engine, batched, rounds in runs:
-            # Flower samples its own cohorts here: seeding them asks every client its id once
+            # Flower draws the seeded cohorts, so its first round asks every client its
+            # partition once (in `total`, not in the per-round figure from rounds 2 on)
             cfg = FLConfig(store=str(store), out=str(Path(d) / name[:6]), rounds=rounds,
                            fraction_fit=frac)  # fmt: skip
             peak[0] = 0.0
