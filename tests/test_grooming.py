@@ -159,6 +159,12 @@ def test_dp_sgd_dp_fedavg_and_secagg(chats_file: Path, tmp_path: Path) -> None:
     m = _train(chats_file, tmp_path / "dpf", "--rounds", "3", "--fraction-fit", "0.3",
                "--dp-fedavg", "server", "--dp-fedavg-noise", "0.05", "--engine", "flower")  # fmt: skip  # noqa: E501
     assert m["privacy"]["dp_fedavg"]["mode"] == "server" and m["final"]["f1"] >= 0.5
+    # ... and a simulation repeats with its seed: the same cohorts and the same noise
+    _train(chats_file, tmp_path / "dpf2", "--rounds", "3", "--fraction-fit", "0.3",
+           "--dp-fedavg", "server", "--dp-fedavg-noise", "0.05", "--engine", "flower")  # fmt: skip  # noqa: E501
+    a, b = np.load(tmp_path / "dpf" / "model.npz"), np.load(tmp_path / "dpf2" / "model.npz")
+    for k in a:  # up to FedAvg's summation order
+        np.testing.assert_allclose(a[k], b[k], atol=1e-6)
     r = run_cli("grooming", "train", str(chats_file), "--out", str(tmp_path / "x"), "--secagg")
     assert r.returncode == 2 and "--engine flower" in r.stderr
     s = _train(chats_file, tmp_path / "sa", "--rounds", "2", "--fraction-fit", "0.2", "--secagg",
