@@ -265,7 +265,7 @@ def server_main(
                     return item[0], int(res.properties["partition-id"])
 
                 # each reply waits out the grid's poll interval: ask every client at once
-                with ThreadPoolExecutor(max_workers=min(64, len(clients))) as pool:
+                with ThreadPoolExecutor(max_workers=max(1, min(64, len(clients)))) as pool:
                     self.pid_of.update(pool.map(partition, clients.items()))
             want = set(plan[server_round - 1])
             chosen = [p for cid, p in clients.items() if self.pid_of.get(cid) in want]
