@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -373,7 +373,8 @@ def simulate(cfg: FLConfig, data: ServerData, verbose: bool = False) -> list[dic
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     # A simulation repeats with its --seed: the server samples the seeded cohorts (as pfl does)
     # and Flower's DP wrappers, which draw their noise from NumPy's global state, start from it.
-    cfg = replace(cfg, seeded_cohorts=True)
+    # Set on the caller's config, so the metrics.json written from it says what ran.
+    cfg.seeded_cohorts = True
     np.random.seed(cfg.seed)
     log: list[dict[str, Any]] = []
     fit: dict[str, Any] = {}
