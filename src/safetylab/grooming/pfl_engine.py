@@ -229,6 +229,11 @@ def simulate_pfl(
             callbacks=[Evaluate()],
             send_metrics_to_platform=False,
         )
+    if torch.distributed.is_initialized():
+        # pfl opens torchrun's process group and never closes it: a rank that exits with gloo's
+        # threads still running aborts ("terminate called without an active exception")
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
     if rank == 0:
         log.save_model()
     return log.records, {"dp_fedavg": privacy} if privacy else {}
